@@ -1,0 +1,44 @@
+"""descentlab.engine: a pure, vectorized numpy engine for the mathematics of optimization.
+
+Every array has a leading runs axis R: parameters ``(R, D)``, losses ``(R,)``.
+Hyperparameters are scalars or ``(R,)`` arrays, so a race of optimizers or a sweep
+of learning rates is one computation.
+"""
+
+from . import (
+    base,
+    batching,
+    callbacks,
+    checks,
+    data,
+    metrics,
+    models,
+    optimizers,
+    problems,
+    runner,
+    schedules,
+    training,
+    transforms,
+    tuning,
+)
+from .base import GradientTransformation, apply_updates, chain
+
+__all__ = [
+    "GradientTransformation",
+    "apply_updates",
+    "base",
+    "batching",
+    "callbacks",
+    "chain",
+    "checks",
+    "data",
+    "metrics",
+    "models",
+    "optimizers",
+    "problems",
+    "runner",
+    "schedules",
+    "training",
+    "transforms",
+    "tuning",
+]

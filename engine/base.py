@@ -1,0 +1,112 @@
+r"""The shape of an optimizer: a pair of pure functions over a NamedTuple state.
+
+.. math::
+
+    s_0 = \mathrm{init}(\theta_0), \qquad
+    (u_t, s_t) = \mathrm{update}(g_t, s_{t-1}, \theta_{t-1}), \qquad
+    \theta_t = \theta_{t-1} + u_t
+
+``params``, ``grads`` and ``updates`` are float64 arrays of shape ``(R, D)``: the
+leading axis is the runs axis, so many runs with different hyperparameters are one
+computation.  Nothing here mutates its inputs.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from typing import Any, NamedTuple
+
+import numpy as np
+
+__all__ = [
+    "GradientTransformation",
+    "EmptyState",
+    "ChainState",
+    "chain",
+    "common_runs",
+    "apply_updates",
+    "find_state",
+    "replace_state",
+]
+
+
+class GradientTransformation(NamedTuple):
+    """``init(params) -> state`` and ``update(grads, state, params) -> (updates, state)``.
+
+    ``runs`` is the number of runs R its hyperparameter arrays ask for (``None`` when
+    every hyperparameter is a scalar); the runner uses it to broadcast a shared start.
+    """
+
+    init: Callable[[np.ndarray], Any]
+    update: Callable[[np.ndarray, Any, np.ndarray], tuple[np.ndarray, Any]]
+    runs: int | None = None
+
+
+class EmptyState(NamedTuple):
+    """State of a stateless transform."""
+
+
+class ChainState(NamedTuple):
+    """The states of a chain's transforms, in order."""
+
+    inner: tuple
+
+
+def chain(*transforms: GradientTransformation) -> GradientTransformation:
+    r"""Compose transforms: the updates of one are the gradients of the next.
+
+    .. math:: u = T_k(\dots T_2(T_1(g)))
+    """
+
+    runs = common_runs(*(t.runs for t in transforms))
+
+    def init(params):
+        return ChainState(tuple(t.init(params) for t in transforms))
+
+    def update(grads, state, params):
+        new_states = []
+        updates = grads
+        for t, s in zip(transforms, state.inner, strict=True):
+            updates, s = t.update(updates, s, params)
+            new_states.append(s)
+        return updates, ChainState(tuple(new_states))
+
+    return GradientTransformation(init, update, runs)
+
+
+def common_runs(*counts: int | None) -> int | None:
+    """The one run count R shared by all non-None ``counts``; ValueError if they differ."""
+    found = {int(c) for c in counts if c is not None}
+    if len(found) > 1:
+        raise ValueError(f"hyperparameter arrays disagree on the number of runs: {sorted(found)}; "
+                         "every per-run array must have the same length R")
+    return found.pop() if found else None
+
+
+def apply_updates(params: np.ndarray, updates: np.ndarray) -> np.ndarray:
+    r"""Return :math:`\theta + u` as a new array."""
+    return np.asarray(params, dtype=np.float64) + updates
+
+
+def _walk(state):
+    yield state
+    if isinstance(state, ChainState):
+        for s in state.inner:
+            yield from _walk(s)
+
+
+def find_state(state, kind: type):
+    """The first sub-state of type ``kind`` inside a (possibly chained) state, or None."""
+    for s in _walk(state):
+        if isinstance(s, kind):
+            return s
+    return None
+
+
+def replace_state(state, kind: type, fn: Callable[[Any], Any]):
+    """A copy of ``state`` with every sub-state of type ``kind`` replaced by ``fn(sub)``."""
+    if isinstance(state, kind):
+        return fn(state)
+    if isinstance(state, ChainState):
+        return ChainState(tuple(replace_state(s, kind, fn) for s in state.inner))
+    return state

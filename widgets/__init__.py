@@ -1,0 +1,1 @@
+"""descentlab.widgets."""
