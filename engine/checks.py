@@ -15,8 +15,8 @@ __all__ = ["hparam", "per_run", "runs_of", "check_params", "check_same_shape", "
 
 
 def _interval(lo, hi, lo_open, hi_open) -> str:
-    left = "(" if lo_open else "["
-    right = ")" if hi_open else "]"
+    left = "(" if lo_open or lo is None else "["
+    right = ")" if hi_open or hi is None else "]"
     lo_s = "-inf" if lo is None else f"{lo:g}"
     hi_s = "inf" if hi is None else f"{hi:g}"
     return f"{left}{lo_s}, {hi_s}{right}"
@@ -41,7 +41,9 @@ def hparam(
     try:
         arr = np.asarray(value, dtype=np.float64)
     except (TypeError, ValueError):
-        raise ValueError(f"{name} must be a number in {rng} or an array of them, got {value!r}")
+        raise ValueError(
+            f"{name} must be a number in {rng} or an array of them, got {value!r}"
+        ) from None
     if arr.ndim > 1:
         raise ValueError(f"{name} must be a scalar or a 1-D array (one value per run), "
                          f"got shape {arr.shape}")
