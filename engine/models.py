@@ -1,1 +1,351 @@
-"""Placeholder: being written."""
+r"""Models for training on data: linear, logistic and softmax regression, vectorized over runs.
+
+Every function takes parameters ``theta`` of shape ``(R, P)``: R runs, P coordinates.  Data
+comes either as one batch shared by all runs, ``X (N, F)`` and ``y (N,)``, or as one batch
+per run, ``X (R, B, F)`` and ``y (R, B)`` (mini-batch SGD with a different batch per run).
+
+Parameter layout
+----------------
+* linear and logistic regression: :math:`\theta = [w_1, \dots, w_F, b]` (bias LAST),
+  ``P = F + 1``.
+* softmax regression with K classes: ``P = (F + 1) * K``; ``theta`` reshaped row-major to
+  ``(F + 1, K)`` is :math:`[W; b]`: rows ``0..F-1`` are the weights ``W (F, K)`` and the last
+  row is the biases ``b (K,)``.
+
+Losses are means over the rows of the batch plus an optional L2 penalty on the weights
+(never the bias):
+
+.. math:: L(\theta) = \frac{1}{N} \sum_{n} \ell(f(x_n; \theta), y_n)
+          + \frac{\lambda}{2} \lVert w \rVert^2
+
+``loss`` returns ``(R,)``; ``grad`` returns ``(R, P)``, the exact gradient of ``loss``.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from typing import NamedTuple
+
+import numpy as np
+
+from .checks import check_int, check_params, hparam
+
+__all__ = [
+    "Model",
+    "linear_regression",
+    "logistic_regression",
+    "softmax_regression",
+    "loss_grid",
+    "sigmoid",
+    "softmax",
+]
+
+
+class Model(NamedTuple):
+    r"""A differentiable model: pure functions of ``params (R, P)`` and a batch ``(X, y)``.
+
+    ``n_params(n_features, n_classes=0) -> P``; ``predict(params, X)`` (regression: values
+    ``(R, N)``; binary: P(y=1) ``(R, N)``; multiclass: probabilities ``(R, N, K)``);
+    ``loss(params, X, y) -> (R,)``; ``grad(params, X, y) -> (R, P)``;
+    ``init_params(n_features, n_classes=0, runs=1) -> zeros (R, P)``; ``l2`` the penalty
+    strength :math:`\lambda`; ``loss_and_grad(params, X, y) -> ((R,), (R, P))`` computes both
+    in one pass; ``n_classes`` is 0 for regression, 2 for binary, K for multiclass.
+    """
+
+    name: str
+    task: str
+    n_params: Callable[..., int]
+    predict: Callable[[np.ndarray, np.ndarray], np.ndarray]
+    loss: Callable[[np.ndarray, np.ndarray, np.ndarray], np.ndarray]
+    grad: Callable[[np.ndarray, np.ndarray, np.ndarray], np.ndarray]
+    init_params: Callable[..., np.ndarray]
+    l2: float = 0.0
+    loss_and_grad: Callable | None = None
+    n_classes: int = 0
+
+
+# ---------------------------------------------------------------------------- helpers
+
+
+def sigmoid(z):
+    r""":math:`\sigma(z) = 1 / (1 + e^{-z}) = e^{-\mathrm{softplus}(-z)}`, finite for any z."""
+    return np.exp(-np.logaddexp(0.0, -np.asarray(z, dtype=np.float64)))
+
+
+def softmax(z, axis: int = -1):
+    r""":math:`\mathrm{softmax}(z)_k = e^{z_k - \max z} / \sum_j e^{z_j - \max z}`."""
+    z = np.asarray(z, dtype=np.float64)
+    e = np.exp(z - z.max(axis=axis, keepdims=True))
+    return e / e.sum(axis=axis, keepdims=True)
+
+
+def _check_X(X, R: int, F: int) -> np.ndarray:
+    """X is ``(N, F)`` shared by all runs or ``(R, B, F)`` one batch per run."""
+    X = np.asarray(X, dtype=np.float64)
+    if X.ndim == 1 and F == 1:
+        X = X[:, None]
+    ok = (X.ndim == 2 and X.shape[1] == F) or (X.ndim == 3 and X.shape[0] == R
+                                                and X.shape[2] == F)
+    if not ok:
+        raise ValueError(f"X must have shape (N, {F}) shared by all runs or ({R}, B, {F}) "
+                         f"one batch per run (params have {R} runs and {F} features); "
+                         f"got shape {X.shape}")
+    if X.shape[-2] < 1:
+        raise ValueError("X must have at least one row")
+    return X
+
+
+def _check_y(y, X: np.ndarray, R: int) -> np.ndarray:
+    y = np.asarray(y)
+    want = X.shape[:1] if X.ndim == 2 else X.shape[:2]
+    if y.shape != want:
+        raise ValueError(f"y must have shape {want} to match X of shape {X.shape}; "
+                         f"got shape {y.shape}")
+    return y
+
+
+def _labels(y, K: int) -> np.ndarray:
+    """Integer class labels in ``0..K-1`` (floats with integral values are accepted)."""
+    y = np.asarray(y)
+    yi = y.astype(np.int64)
+    if np.any(yi != y) or np.any(yi < 0) or np.any(yi >= K):
+        bad = y.ravel()[((yi != y) | (yi < 0) | (yi >= K)).ravel()][0]
+        raise ValueError(f"y must hold class labels in 0..{K - 1}; got {bad!r}")
+    return yi
+
+
+def _features_of(params: np.ndarray, per_class: int) -> int:
+    P = params.shape[1]
+    if P % per_class or P // per_class < 2:
+        raise ValueError(f"params must have (F + 1) * {per_class} columns with F >= 1 "
+                         f"features; got {P}")
+    return P // per_class - 1
+
+
+def _linear_part(params: np.ndarray, X: np.ndarray) -> np.ndarray:
+    r""":math:`z = X w + b`: ``(R, N)`` for shared X, ``(R, B)`` for per-run X."""
+    w, b = params[:, :-1], params[:, -1:]
+    if X.ndim == 2:
+        return np.einsum("nf,rf->rn", X, w) + b
+    return np.einsum("rbf,rf->rb", X, w) + b
+
+
+def _back(params: np.ndarray, X: np.ndarray, dz: np.ndarray, l2: float) -> np.ndarray:
+    r"""Gradient of :math:`\frac1N\sum_n \ell(z_n)` given :math:`dz = \partial \ell / \partial z`
+    (already divided by N), plus :math:`\lambda w`; layout ``[w, b]``."""
+    if X.ndim == 2:
+        gw = np.einsum("rn,nf->rf", dz, X)
+    else:
+        gw = np.einsum("rb,rbf->rf", dz, X)
+    gw = gw + l2 * params[:, :-1]
+    return np.concatenate([gw, dz.sum(axis=1, keepdims=True)], axis=1)
+
+
+def _make(name, task, n_params, predict, loss_and_grad, l2, n_classes) -> Model:
+    def loss(params, X, y):
+        return loss_and_grad(params, X, y, need_grad=False)[0]
+
+    def grad(params, X, y):
+        return loss_and_grad(params, X, y, need_grad=True)[1]
+
+    def both(params, X, y):
+        return loss_and_grad(params, X, y, need_grad=True)
+
+    def init_params(n_features, n_classes=0, runs=1):
+        R = check_int(runs, "runs", 1)
+        return np.zeros((R, n_params(n_features, n_classes)))
+
+    return Model(name, task, n_params, predict, loss, grad, init_params, l2, both, n_classes)
+
+
+def _n_params_regression(n_features, n_classes=0):
+    F = check_int(n_features, "n_features", 1)
+    if n_classes != 0:
+        raise ValueError(f"n_classes must be 0 for regression; got {n_classes}")
+    return F + 1
+
+
+def _n_params_binary(n_features, n_classes=0):
+    F = check_int(n_features, "n_features", 1)
+    if n_classes not in (0, 2):
+        raise ValueError(f"n_classes must be 0 or 2 for this model; got {n_classes}")
+    return F + 1
+
+
+# ---------------------------------------------------------------------------- models
+
+
+def linear_regression(l2: float = 0.0) -> Model:
+    r"""Linear regression with mean squared error.
+
+    .. math:: \hat y = X w + b, \qquad
+              L = \frac{1}{N}\sum_n (\hat y_n - y_n)^2 + \frac{\lambda}{2}\lVert w\rVert^2,
+    .. math:: \nabla_w L = \frac{2}{N} X^\top(\hat y - y) + \lambda w, \qquad
+              \nabla_b L = \frac{2}{N}\sum_n(\hat y_n - y_n)
+
+    The data term equals ``torch.nn.MSELoss()`` and ``sklearn.metrics.mean_squared_error``
+    (no factor 1/2).  ``predict`` returns :math:`\hat y` ``(R, N)``.
+    """
+    l2 = hparam(l2, "l2", 0.0)
+    if not isinstance(l2, float):
+        raise ValueError("l2 must be a scalar (one penalty for the model)")
+
+    def predict(params, X):
+        params = check_params(params)
+        return _linear_part(params, _check_X(X, params.shape[0], params.shape[1] - 1))
+
+    def loss_and_grad(params, X, y, need_grad):
+        params = check_params(params)
+        R, P = params.shape
+        X = _check_X(X, R, P - 1)
+        y = _check_y(y, X, R).astype(np.float64)
+        r = _linear_part(params, X) - y
+        w = params[:, :-1]
+        loss = np.mean(r * r, axis=1) + 0.5 * l2 * np.sum(w * w, axis=1)
+        if not need_grad:
+            return loss, None
+        return loss, _back(params, X, (2.0 / r.shape[1]) * r, l2)
+
+    return _make("linear_regression", "regression", _n_params_regression, predict,
+                 loss_and_grad, l2, 0)
+
+
+def logistic_regression(l2: float = 0.0) -> Model:
+    r"""Binary logistic regression with the cross-entropy of the logits (log-loss).
+
+    .. math:: z = X w + b, \qquad p = \sigma(z), \qquad
+              L = \frac{1}{N}\sum_n \big(\mathrm{softplus}(z_n) - y_n z_n\big)
+                  + \frac{\lambda}{2}\lVert w\rVert^2
+    .. math:: \nabla_w L = \frac{1}{N} X^\top(\sigma(z) - y) + \lambda w, \qquad
+              \nabla_b L = \frac{1}{N}\sum_n(\sigma(z_n) - y_n)
+
+    with :math:`\mathrm{softplus}(z) = \log(1 + e^z)` computed as ``logaddexp(0, z)``, so the
+    loss is finite and exact at :math:`|z| = 10^4`.  The data term equals
+    ``torch.nn.BCEWithLogitsLoss()`` and ``sklearn.metrics.log_loss`` of ``p`` (away from
+    probabilities within machine epsilon of 0 or 1, where sklearn clips).  Labels ``y`` are 0
+    or 1.  ``predict`` returns :math:`p = P(y = 1 \mid x)` ``(R, N)``.
+    """
+    l2 = hparam(l2, "l2", 0.0)
+    if not isinstance(l2, float):
+        raise ValueError("l2 must be a scalar (one penalty for the model)")
+
+    def predict(params, X):
+        params = check_params(params)
+        return sigmoid(_linear_part(params, _check_X(X, params.shape[0], params.shape[1] - 1)))
+
+    def loss_and_grad(params, X, y, need_grad):
+        params = check_params(params)
+        R, P = params.shape
+        X = _check_X(X, R, P - 1)
+        y = _labels(_check_y(y, X, R), 2).astype(np.float64)
+        z = _linear_part(params, X)
+        w = params[:, :-1]
+        loss = np.mean(np.logaddexp(0.0, z) - y * z, axis=1) + 0.5 * l2 * np.sum(w * w, axis=1)
+        if not need_grad:
+            return loss, None
+        return loss, _back(params, X, (sigmoid(z) - y) / z.shape[1], l2)
+
+    return _make("logistic_regression", "binary", _n_params_binary, predict, loss_and_grad,
+                 l2, 2)
+
+
+def softmax_regression(n_classes: int, l2: float = 0.0) -> Model:
+    r"""Multinomial (softmax) regression with the cross-entropy of the logits.
+
+    .. math:: Z = X W + b \in \mathbb{R}^{N \times K}, \qquad
+              L = \frac{1}{N}\sum_n \Big(\log\sum_k e^{Z_{nk}} - Z_{n y_n}\Big)
+                  + \frac{\lambda}{2}\lVert W\rVert_F^2
+    .. math:: \nabla_W L = \frac{1}{N} X^\top(\mathrm{softmax}(Z) - Y) + \lambda W, \qquad
+              \nabla_b L = \frac{1}{N}\sum_n(\mathrm{softmax}(Z_n) - Y_n)
+
+    with ``Y`` the one-hot labels and log-sum-exp shifted by the row maximum.  The data term
+    equals ``torch.nn.CrossEntropyLoss()`` and ``sklearn.metrics.log_loss``.  Labels ``y`` are
+    integers ``0..K-1``.  Layout: ``theta.reshape(F + 1, K)`` row-major, last row the biases.
+    ``predict`` returns probabilities ``(R, N, K)``.
+    """
+    K = check_int(n_classes, "n_classes", 2)
+    l2 = hparam(l2, "l2", 0.0)
+    if not isinstance(l2, float):
+        raise ValueError("l2 must be a scalar (one penalty for the model)")
+
+    def n_params(n_features, n_classes=0):
+        F = check_int(n_features, "n_features", 1)
+        if n_classes not in (0, K):
+            raise ValueError(f"n_classes must be {K} (or 0) for this model; got {n_classes}")
+        return (F + 1) * K
+
+    def logits(params, X):
+        params = check_params(params)
+        R = params.shape[0]
+        F = _features_of(params, K)
+        X = _check_X(X, R, F)
+        theta = params.reshape(R, F + 1, K)
+        W, b = theta[:, :F, :], theta[:, F, :]
+        if X.ndim == 2:
+            Z = np.einsum("nf,rfk->rnk", X, W)
+        else:
+            Z = np.einsum("rbf,rfk->rbk", X, W)
+        return params, X, W, Z + b[:, None, :]
+
+    def predict(params, X):
+        return softmax(logits(params, X)[3])
+
+    def loss_and_grad(params, X, y, need_grad):
+        params, X, W, Z = logits(params, X)
+        R, N = Z.shape[:2]
+        y = _labels(_check_y(y, X, R), K)
+        Y = np.broadcast_to(y, (R, N))
+        zmax = Z.max(axis=2, keepdims=True)
+        lse = np.log(np.exp(Z - zmax).sum(axis=2)) + zmax[..., 0]
+        z_true = np.take_along_axis(Z, Y[..., None], axis=2)[..., 0]
+        loss = np.mean(lse - z_true, axis=1) + 0.5 * l2 * np.sum(W * W, axis=(1, 2))
+        if not need_grad:
+            return loss, None
+        G = np.exp(Z - lse[..., None])
+        np.put_along_axis(G, Y[..., None], np.take_along_axis(G, Y[..., None], 2) - 1.0, 2)
+        G /= N
+        if X.ndim == 2:
+            gW = np.einsum("nf,rnk->rfk", X, G)
+        else:
+            gW = np.einsum("rbf,rbk->rfk", X, G)
+        gW = gW + l2 * W
+        grad = np.concatenate([gW, G.sum(axis=1)[:, None, :]], axis=1)
+        return loss, grad.reshape(R, -1)
+
+    return _make("softmax_regression", "multiclass", n_params, predict, loss_and_grad, l2, K)
+
+
+# ---------------------------------------------------------------------------- loss surface
+
+
+def loss_grid(model: Model, X, y, w_range, b_range, n: int = 100):
+    r"""The loss surface :math:`L(w, b)` of a one-feature model over an ``n x n`` grid.
+
+    ``ws = linspace(*w_range, n)``, ``bs = linspace(*b_range, n)`` and
+    ``Z[i, j] = L(w = ws[j], b = bs[i])`` (the ``meshgrid(ws, bs)`` convention: rows follow b,
+    columns follow w, as contour plotters expect).  All ``n * n`` parameter pairs are one
+    call of ``model.loss`` with ``n * n`` runs.  Pass the full data or one mini-batch.
+    Returns ``(ws (n,), bs (n,), Z (n, n))``.
+    """
+    n = check_int(n, "n", 2, 1000)
+    X = np.asarray(X, dtype=np.float64)
+    if X.ndim == 1:
+        X = X[:, None]
+    if X.ndim != 2 or X.shape[1] != 1:
+        raise ValueError(f"loss_grid needs one feature: X must have shape (N,) or (N, 1); "
+                         f"got shape {X.shape}")
+    P = model.n_params(1)
+    if P != 2:
+        raise ValueError(f"loss_grid needs a model with 2 parameters (w, b); "
+                         f"{model.name} has {P}")
+    bounds = []
+    for name, r in (("w_range", w_range), ("b_range", b_range)):
+        lo, hi = (float(v) for v in r)
+        if not (np.isfinite(lo) and np.isfinite(hi) and lo < hi):
+            raise ValueError(f"{name} must be (lo, hi) with finite lo < hi; got {r!r}")
+        bounds.append((lo, hi))
+    ws = np.linspace(*bounds[0], n)
+    bs = np.linspace(*bounds[1], n)
+    W, B = np.meshgrid(ws, bs)
+    Z = model.loss(np.stack([W.ravel(), B.ravel()], axis=1), X, y)
+    return ws, bs, Z.reshape(n, n)
