@@ -260,8 +260,8 @@ def _csv_text(source) -> str:
             return bytes(source).decode("utf-8-sig")
         except UnicodeDecodeError as e:
             raise ValueError(f"source is not UTF-8 text: {e}") from None
-    if isinstance(source, os.PathLike) or (isinstance(source, str) and "\n" not in source
-                                            and "," not in source):
+    if isinstance(source, os.PathLike) or (isinstance(source, str) and source.strip()
+                                            and "\n" not in source and "," not in source):
         try:
             with open(source, encoding="utf-8-sig", newline="") as f:
                 return f.read()
