@@ -1,4 +1,4 @@
-r"""CONTRACT (to be implemented): streaming an optimizer over a problem, one record per step.
+r"""Streaming an optimizer over a problem, one record per step.
 
 .. math::
 
@@ -8,28 +8,70 @@ r"""CONTRACT (to be implemented): streaming an optimizer over a problem, one rec
 A pure step function (``init_run`` / ``step_run``) and a generator on top (``run``).
 The widgets' player calls ``step_run`` directly so it can swap the optimizer
 (e.g. a new learning rate) between steps while keeping the optimizer state.
+
+Every run stops on its own, at the first rule it meets (checked in this order):
+
+* ``"diverged"``: the loss, the parameters or the gradient at :math:`\theta_t` are not
+  finite, or :math:`|L(\theta_t)| >` ``max_loss``.  The run keeps its last finite
+  :math:`\theta_{t-1}` and records step :math:`t`;
+* ``"grad_tol"``: :math:`\lVert g_{t+1} \rVert_2 \le` ``grad_tol``;
+* ``"loss_tol"``: :math:`|L(\theta_t) - L(\theta_{t-1})| \le` ``loss_tol``;
+* ``"max_steps"``: :math:`t \ge` ``max_steps``.
+
+A stopped run is frozen: its parameters, loss, gradient and optimizer-state rows no
+longer change, so a run's trajectory never depends on the other runs.
 """
 
 from __future__ import annotations
 
+import csv
+import math
 from typing import Any, NamedTuple
 
 import numpy as np
 
+from .checks import check_int, hparam
+
 __all__ = ["Stopping", "RunState", "StepRecord", "History", "init_run", "step_run", "run",
-           "STOP_REASONS"]
+           "STOP_REASONS", "current_lr"]
 
 # stop_reason codes ("" = still running)
 STOP_REASONS = ("max_steps", "grad_tol", "loss_tol", "diverged")
 
 
 class Stopping(NamedTuple):
-    """Per-run stopping rules. A run stops at the first rule it meets."""
+    """Per-run stopping rules. A run stops at the first rule it meets.
+
+    Tolerances are scalars or ``(R,)`` arrays (one per run); ``None`` disables a rule.
+    """
 
     max_steps: int | None = None       # step limit
     grad_tol: float | None = None      # stop when ||g||_2 <= grad_tol
     loss_tol: float | None = None      # stop when |L_t - L_{t-1}| <= loss_tol
     max_loss: float = 1e12             # diverged when |L| > max_loss or non-finite loss/params
+
+    def validated(self) -> Stopping:
+        """This rule set with every field checked; ValueError naming the bad one."""
+        return _check_stopping(self)
+
+
+def _fast_ok(x, lo_open: bool) -> bool:
+    """Cheap accept for the common case: a plain finite float/int in range (hot path)."""
+    return (type(x) is float or type(x) is int) and (x > 0 if lo_open else x >= 0) \
+        and x < math.inf
+
+
+def _check_stopping(s: Stopping) -> Stopping:
+    max_steps, grad_tol, loss_tol, max_loss = s
+    if max_steps is not None and not (type(max_steps) is int and max_steps >= 0):
+        max_steps = check_int(max_steps, "max_steps", 0)
+    if grad_tol is not None and not _fast_ok(grad_tol, False):
+        grad_tol = hparam(grad_tol, "grad_tol", 0.0)
+    if loss_tol is not None and not _fast_ok(loss_tol, False):
+        loss_tol = hparam(loss_tol, "loss_tol", 0.0)
+    if not _fast_ok(max_loss, True):
+        max_loss = hparam(max_loss, "max_loss", 0.0, lo_open=True)
+    return Stopping(max_steps, grad_tol, loss_tol, max_loss)
 
 
 class RunState(NamedTuple):
@@ -56,20 +98,376 @@ class StepRecord(NamedTuple):
     opt_state: Any            # optimizer state after the step
 
 
-def init_run(problem, optimizer, start, runs: int | None = None) -> RunState:
-    raise NotImplementedError
+DEFAULT_STOPPING = Stopping()  # no tolerance, no step limit, max_loss 1e12 (immutable)
 
 
-def step_run(problem, optimizer, state: RunState, stopping: Stopping = Stopping()):
-    """-> (RunState, StepRecord)"""
-    raise NotImplementedError
+# ---------------------------------------------------------------------------- helpers
+
+def current_lr(opt_state, R: int) -> np.ndarray:
+    r"""The learning rate :math:`\eta` each of the R runs uses for its next step, ``(R,)``.
+
+    Read from the first sub-state that has an ``lr`` field (times its ``lr_scale`` when
+    present, e.g. a schedule's factor); NaN where the optimizer has no learning rate.
+    """
+    s = _find_lr_state(opt_state)
+    if s is None:
+        return np.full(R, np.nan)
+    lr = np.asarray(s.lr, dtype=np.float64)
+    scale = getattr(s, "lr_scale", None)
+    if scale is not None:
+        lr = lr * np.asarray(scale, dtype=np.float64)
+    return np.broadcast_to(lr, (R,)).astype(np.float64, copy=True)
+
+
+def _find_lr_state(state):
+    if isinstance(state, tuple):
+        if "lr" in getattr(state, "_fields", ()):
+            return state
+        for s in state:
+            found = _find_lr_state(s)
+            if found is not None:
+                return found
+    return None
+
+
+def _where_rows(mask: np.ndarray, new, old, R: int):
+    """``new`` with the rows of ``old`` kept where ``mask`` is False, over a state tree.
+
+    Arrays whose leading dimension is R are per-run rows; anything else (scalar
+    counters, shared constants) is shared and taken from ``new``.
+    """
+    if isinstance(new, tuple):
+        items = [_where_rows(mask, n, o, R) for n, o in zip(new, old, strict=True)]
+        return type(new)(*items) if hasattr(new, "_fields") else tuple(items)
+    if isinstance(new, list):
+        return [_where_rows(mask, n, o, R) for n, o in zip(new, old, strict=True)]
+    if isinstance(new, np.ndarray) and new.ndim >= 1 and new.shape[0] == R \
+            and np.shape(old) == new.shape:
+        return np.where(mask.reshape((R,) + (1,) * (new.ndim - 1)), new, old)
+    return new
+
+
+def _evaluate(problem, params):
+    """(loss (R,), grad (R, D)) at params, through ``loss_and_grad`` when the problem has it."""
+    both = getattr(problem, "loss_and_grad", None)
+    if both is not None:
+        loss, grad = both(params)
+    else:
+        loss, grad = problem.loss(params), problem.grad(params)
+    return np.asarray(loss, dtype=np.float64), np.asarray(grad, dtype=np.float64)
+
+
+def _problem_dim(problem) -> int | None:
+    for name in ("dim", "D"):
+        d = getattr(problem, name, None)
+        if isinstance(d, (int, np.integer)):
+            return int(d)
+    start = getattr(problem, "start", None)
+    if start is not None and not callable(start) and np.ndim(start) >= 1:
+        return int(np.shape(start)[-1])
+    return None
+
+
+def _bad(loss, params, grad, max_loss) -> np.ndarray:
+    """(R,) True where the loss, params or grad is non-finite, or |loss| > max_loss.
+
+    One sum per row catches any inf/NaN (a sum with an inf or NaN is not finite);
+    only values near the float64 limit (~1e308) could overflow it.
+    """
+    total = loss + params.sum(axis=1) + grad.sum(axis=1)
+    return ~np.isfinite(total) | (np.abs(loss) > max_loss)
+
+
+def _stop(reason, stop_step, newly, name, step):
+    reason = reason.copy()
+    reason[newly] = name
+    stop_step = stop_step.copy()
+    stop_step[newly] = step
+    return reason, stop_step
+
+
+# ---------------------------------------------------------------------------- step API
+
+def init_run(problem, optimizer, start, runs: int | None = None,
+             stopping: Stopping = DEFAULT_STOPPING) -> RunState:
+    """The state at step 0: ``start`` broadcast to ``(R, D)``, its loss, gradient and the
+    optimizer's initial state.
+
+    ``start`` is ``(D,)`` (shared by all runs) or ``(R, D)``.  R comes from a 2-D start,
+    from ``optimizer.runs`` (hyperparameter arrays) or from ``runs``; they must agree.
+    Rules of ``stopping`` that apply at the start (a non-finite or too large start loss,
+    ``grad_tol``, ``max_steps == 0``) already stop runs at step 0.
+    """
+    stopping = _check_stopping(stopping)
+    x = np.asarray(start, dtype=np.float64)
+    if x.ndim not in (1, 2) or x.shape[-1] < 1 or (x.ndim == 2 and x.shape[0] < 1):
+        raise ValueError(f"start must have shape (D,) or (R, D) with R, D >= 1, got shape "
+                         f"{x.shape}")
+    if not np.all(np.isfinite(x)):
+        raise ValueError("start must be finite (no NaN or inf)")
+    D = _problem_dim(problem)
+    if D is not None and x.shape[-1] != D:
+        raise ValueError(f"start has {x.shape[-1]} coordinates but the problem has D = {D}; "
+                         f"give start of shape ({D},) or (R, {D})")
+    if runs is not None:
+        runs = check_int(runs, "runs", 1)
+    named = {"start": x.shape[0] if x.ndim == 2 else None,
+             "optimizer.runs": getattr(optimizer, "runs", None), "runs": runs}
+    given = {k: int(v) for k, v in named.items() if v is not None}
+    if len(set(given.values())) > 1:
+        desc = ", ".join(f"{k} = {v}" for k, v in given.items())
+        raise ValueError(f"the number of runs R disagrees: {desc}; they must be equal")
+    R = next(iter(given.values()), 1)
+    params = np.array(np.broadcast_to(x, (R, x.shape[-1])), dtype=np.float64)
+    with np.errstate(all="ignore"):
+        loss, grad = _evaluate(problem, params)
+        opt_state = optimizer.init(params)
+        bad = _bad(loss, params, grad, stopping.max_loss)
+    reason = np.full(R, "", dtype=object)
+    stop_step = np.full(R, -1, dtype=np.int64)
+    reason, stop_step = _stop(reason, stop_step, bad, "diverged", 0)
+    active = ~bad
+    if stopping.grad_tol is not None:
+        newly = active & (np.linalg.norm(grad, axis=1) <= stopping.grad_tol)
+        reason, stop_step = _stop(reason, stop_step, newly, "grad_tol", 0)
+        active &= ~newly
+    if stopping.max_steps == 0:
+        reason, stop_step = _stop(reason, stop_step, active, "max_steps", 0)
+        active = np.zeros(R, dtype=bool)
+    return RunState(0, params, loss, grad, opt_state, active, reason, stop_step)
+
+
+def start_record(state: RunState) -> StepRecord:
+    """The record of step 0 (or of any state, with a zero update)."""
+    R = state.params.shape[0]
+    return StepRecord(state.step, state.params, state.loss, state.grad,
+                      current_lr(state.opt_state, R), np.zeros_like(state.params),
+                      state.active, state.stop_reason, state.stop_step, state.opt_state)
+
+
+def step_run(problem, optimizer, state: RunState,
+             stopping: Stopping = DEFAULT_STOPPING):
+    """One step of every active run -> ``(RunState, StepRecord)``.  Pure: ``state`` is
+    not modified.  ``optimizer`` may differ from the previous step's (same state
+    structure, e.g. a new learning rate); the optimizer state carries over.
+
+    Stopped runs stay frozen; nothing raises on NaN or overflow (warnings are
+    suppressed inside the step and the offending run is stopped as ``"diverged"``).
+    """
+    max_steps, grad_tol, loss_tol, max_loss = _check_stopping(stopping)
+    params, grad, active = state.params, state.grad, state.active
+    R = params.shape[0]
+    opt_runs = getattr(optimizer, "runs", None)
+    if opt_runs is not None and opt_runs != R:
+        raise ValueError(f"optimizer has {opt_runs} runs but the run state has R = {R}")
+    t = state.step + 1
+    lr = current_lr(state.opt_state, R)
+    with np.errstate(all="ignore"):
+        updates, opt_state = optimizer.update(grad, state.opt_state, params)
+        new_params = params + updates
+        loss, new_grad = _evaluate(problem, new_params)
+        bad = _bad(loss, new_params, new_grad, max_loss)
+        took = active & ~bad
+        stop = took.copy()
+        if grad_tol is not None:
+            stop &= np.linalg.norm(new_grad, axis=1) > grad_tol
+        if loss_tol is not None:
+            stop &= np.abs(loss - state.loss) > loss_tol
+        still = stop if max_steps is None or t < max_steps else np.zeros(R, dtype=bool)
+    if not still.all():
+        # Some run stops or is already stopped: freeze it and record why.
+        reason, stop_step = state.stop_reason, state.stop_step
+        newly_bad = active & bad
+        if newly_bad.any():
+            reason, stop_step = _stop(reason, stop_step, newly_bad, "diverged", t)
+        if grad_tol is not None:
+            hit = took & (np.linalg.norm(new_grad, axis=1) <= grad_tol)
+            reason, stop_step = _stop(reason, stop_step, hit, "grad_tol", t)
+            done = took & ~hit
+        else:
+            done = took
+        if loss_tol is not None:
+            hit = done & (np.abs(loss - state.loss) <= loss_tol)
+            reason, stop_step = _stop(reason, stop_step, hit, "loss_tol", t)
+            done = done & ~hit
+        if max_steps is not None and t >= max_steps:
+            reason, stop_step = _stop(reason, stop_step, done, "max_steps", t)
+        if not took.all():
+            col = took[:, None]
+            new_params = np.where(col, new_params, params)
+            new_grad = np.where(col, new_grad, grad)
+            loss = np.where(took, loss, state.loss)
+            updates = np.where(col, updates, 0.0)
+            opt_state = _where_rows(took, opt_state, state.opt_state, R)
+        new_state = RunState(t, new_params, loss, new_grad, opt_state, still, reason, stop_step)
+    else:
+        new_state = RunState(t, new_params, loss, new_grad, opt_state, still,
+                             state.stop_reason, state.stop_step)
+    record = StepRecord(t, new_params, loss, new_grad, lr, updates, still,
+                        new_state.stop_reason, new_state.stop_step, opt_state)
+    return new_state, record
 
 
 def run(problem, optimizer, start, steps: int, *, grad_tol=None, loss_tol=None,
         max_loss=1e12, runs=None):
-    """Generator of StepRecord: step 0 (the start) then steps 1..steps."""
-    raise NotImplementedError
+    """Generator of StepRecord: step 0 (the start) then steps 1..steps.
 
+    Stops early when every run has stopped (see the module docstring for the rules).
+    Each record's arrays are fresh: holding on to them is safe.
+    """
+    steps = check_int(steps, "steps", 0)
+    stopping = Stopping(steps, grad_tol, loss_tol, max_loss).validated()
+    state = init_run(problem, optimizer, start, runs, stopping)
+    return _stream(problem, optimizer, state, stopping)
+
+
+def _stream(problem, optimizer, state, stopping):
+    yield start_record(state)
+    while state.active.any():
+        state, record = step_run(problem, optimizer, state, stopping)
+        yield record
+
+
+# ---------------------------------------------------------------------------- History
 
 class History:
-    """Collects StepRecords into arrays (T+1, R, D) / (T+1, R)."""
+    """Collects StepRecords into arrays ``(T+1, R, D)`` / ``(T+1, R)``.
+
+    Storage is preallocated and grows geometrically, so ``append`` is amortized O(R D).
+    Array properties are read-only views of the filled part.
+    """
+
+    _FIELDS = ("params", "loss", "grad", "lr", "update", "active")
+
+    def __init__(self, records=()):
+        self._n = 0
+        self._buf: dict[str, np.ndarray] = {}
+        self._steps = np.zeros(0, dtype=np.int64)
+        self.stop_reason = np.zeros(0, dtype=object)
+        self.stop_step = np.zeros(0, dtype=np.int64)
+        for r in records:
+            self.append(r)
+
+    @classmethod
+    def from_run(cls, records) -> History:
+        """A History of every record a ``run`` generator (or any iterable) yields."""
+        return cls(records)
+
+    def append(self, record) -> None:
+        """Copy one record in (its arrays may be reused by the caller afterwards)."""
+        params = np.asarray(record.params)
+        if self._n == 0 and not self._buf:
+            R, D = params.shape
+            self._allocate(64, R, D)
+        R, D = self._buf["params"].shape[1:]
+        if params.shape != (R, D):
+            raise ValueError(f"record params have shape {params.shape} but this history "
+                             f"holds shape ({R}, {D})")
+        if self._n and record.step != self._steps[self._n - 1] + 1:
+            raise ValueError(f"record step must be {self._steps[self._n - 1] + 1} "
+                             f"(the next step), got {record.step}")
+        if self._n == self._steps.shape[0]:
+            self._allocate(2 * self._n, R, D)
+        i = self._n
+        for name in self._FIELDS:
+            self._buf[name][i] = getattr(record, name)
+        self._steps[i] = record.step
+        self.stop_reason = np.array(record.stop_reason, dtype=object)
+        self.stop_step = np.array(record.stop_step, dtype=np.int64)
+        self._n += 1
+
+    def _allocate(self, cap, R, D):
+        shapes = {"params": (R, D), "loss": (R,), "grad": (R, D), "lr": (R,),
+                  "update": (R, D), "active": (R,)}
+        for name, shape in shapes.items():
+            dtype = bool if name == "active" else np.float64
+            new = np.zeros((cap,) + shape, dtype=dtype)
+            if name in self._buf:
+                new[: self._n] = self._buf[name][: self._n]
+            self._buf[name] = new
+        steps = np.zeros(cap, dtype=np.int64)
+        steps[: self._n] = self._steps[: self._n]
+        self._steps = steps
+
+    def __len__(self) -> int:
+        return self._n
+
+    def _view(self, name):
+        if not self._buf:
+            raise ValueError("the history is empty; append a record first")
+        v = self._buf[name][: self._n]
+        v.flags.writeable = False
+        return v
+
+    params = property(lambda self: self._view("params"), doc="(T+1, R, D) parameters")
+    loss = property(lambda self: self._view("loss"), doc="(T+1, R) losses")
+    grad = property(lambda self: self._view("grad"), doc="(T+1, R, D) gradients")
+    lr = property(lambda self: self._view("lr"), doc="(T+1, R) learning rates")
+    update = property(lambda self: self._view("update"), doc="(T+1, R, D) updates")
+    active = property(lambda self: self._view("active"), doc="(T+1, R) still running")
+
+    @property
+    def steps(self) -> np.ndarray:
+        """(T+1,) the step number of each row."""
+        v = self._steps[: self._n]
+        v.flags.writeable = False
+        return v
+
+    def at(self, step: int) -> StepRecord:
+        """The record of ``step`` (negative counts from the end), built from views.
+
+        ``stop_reason`` / ``stop_step`` show only the stops that happened by ``step``;
+        ``opt_state`` is not kept (None).
+        """
+        if self._n == 0:
+            raise ValueError("the history is empty; append a record first")
+        first, last = int(self._steps[0]), int(self._steps[self._n - 1])
+        step = check_int(step, "step", -self._n, last)
+        if step < 0:
+            step = last + 1 + step
+        if step < first:
+            raise ValueError(f"step must be an integer in [{first}, {last}], got {step}")
+        i = step - first
+        happened = (self.stop_step >= 0) & (self.stop_step <= step)
+        reason = np.where(happened, self.stop_reason, "").astype(object)
+        stop_step = np.where(happened, self.stop_step, -1)
+        return StepRecord(step, self.params[i], self.loss[i], self.grad[i], self.lr[i],
+                          self.update[i], self.active[i], reason, stop_step, None)
+
+    def to_rows(self) -> list[dict]:
+        """One dict per (step, run): step, run, theta_0..theta_{D-1}, loss, lr,
+        grad_norm, active, stop_reason (the reason once the run has stopped, else "")."""
+        if self._n == 0:
+            return []
+        P, L, LR, A = self.params, self.loss, self.lr, self.active
+        gnorm = np.linalg.norm(self.grad, axis=2)
+        D = P.shape[2]
+        rows = []
+        for i, step in enumerate(self._steps[: self._n].tolist()):
+            happened = (self.stop_step >= 0) & (self.stop_step <= step)
+            for r in range(P.shape[1]):
+                row = {"step": step, "run": r}
+                row.update({f"theta_{d}": float(P[i, r, d]) for d in range(D)})
+                row.update(loss=float(L[i, r]), lr=float(LR[i, r]),
+                           grad_norm=float(gnorm[i, r]), active=bool(A[i, r]),
+                           stop_reason=str(self.stop_reason[r]) if happened[r] else "")
+                rows.append(row)
+        return rows
+
+    def to_csv(self, path_or_buffer) -> None:
+        """Write :meth:`to_rows` as CSV (header first) to a path or a text buffer."""
+        rows = self.to_rows()
+        D = self._buf["params"].shape[2] if self._buf else 0
+        fields = ["step", "run", *(f"theta_{d}" for d in range(D)), "loss", "lr",
+                  "grad_norm", "active", "stop_reason"]
+        if hasattr(path_or_buffer, "write"):
+            _write_csv(path_or_buffer, fields, rows)
+        else:
+            with open(path_or_buffer, "w", newline="", encoding="utf-8") as f:
+                _write_csv(f, fields, rows)
+
+
+def _write_csv(f, fields, rows):
+    w = csv.DictWriter(f, fieldnames=fields, lineterminator="\n")
+    w.writeheader()
+    w.writerows(rows)
