@@ -33,7 +33,7 @@ import numpy as np
 from .checks import check_int, hparam
 
 __all__ = ["Stopping", "RunState", "StepRecord", "History", "init_run", "step_run", "run",
-           "STOP_REASONS", "current_lr"]
+           "STOP_REASONS"]
 
 # stop_reason codes ("" = still running)
 STOP_REASONS = ("max_steps", "grad_tol", "loss_tol", "diverged")
@@ -103,20 +103,14 @@ DEFAULT_STOPPING = Stopping()  # no tolerance, no step limit, max_loss 1e12 (imm
 
 # ---------------------------------------------------------------------------- helpers
 
-def current_lr(opt_state, R: int) -> np.ndarray:
-    r"""The learning rate :math:`\eta` each of the R runs uses for its next step, ``(R,)``.
-
-    Read from the first sub-state that has an ``lr`` field (times its ``lr_scale`` when
-    present, e.g. a schedule's factor); NaN where the optimizer has no learning rate.
-    """
+def _lr(opt_state, R: int) -> np.ndarray:
+    """(R,) the ``lr`` field of the first sub-state that has one: the effective learning
+    rate of the most recent update (before any update: of the first), as
+    ``ScaleByLearningRateState`` keeps it; NaN when the optimizer has no learning rate."""
     s = _find_lr_state(opt_state)
     if s is None:
         return np.full(R, np.nan)
-    lr = np.asarray(s.lr, dtype=np.float64)
-    scale = getattr(s, "lr_scale", None)
-    if scale is not None:
-        lr = lr * np.asarray(scale, dtype=np.float64)
-    return np.broadcast_to(lr, (R,)).astype(np.float64, copy=True)
+    return np.broadcast_to(np.asarray(s.lr, dtype=np.float64), (R,)).copy()
 
 
 def _find_lr_state(state):
@@ -241,7 +235,7 @@ def start_record(state: RunState) -> StepRecord:
     """The record of step 0 (or of any state, with a zero update)."""
     R = state.params.shape[0]
     return StepRecord(state.step, state.params, state.loss, state.grad,
-                      current_lr(state.opt_state, R), np.zeros_like(state.params),
+                      _lr(state.opt_state, R), np.zeros_like(state.params),
                       state.active, state.stop_reason, state.stop_step, state.opt_state)
 
 
@@ -261,7 +255,6 @@ def step_run(problem, optimizer, state: RunState,
     if opt_runs is not None and opt_runs != R:
         raise ValueError(f"optimizer has {opt_runs} runs but the run state has R = {R}")
     t = state.step + 1
-    lr = current_lr(state.opt_state, R)
     with np.errstate(all="ignore"):
         updates, opt_state = optimizer.update(grad, state.opt_state, params)
         new_params = params + updates
@@ -303,7 +296,7 @@ def step_run(problem, optimizer, state: RunState,
     else:
         new_state = RunState(t, new_params, loss, new_grad, opt_state, still,
                              state.stop_reason, state.stop_step)
-    record = StepRecord(t, new_params, loss, new_grad, lr, updates, still,
+    record = StepRecord(t, new_params, loss, new_grad, _lr(opt_state, R), updates, still,
                         new_state.stop_reason, new_state.stop_step, opt_state)
     return new_state, record
 
