@@ -59,9 +59,11 @@ def _pair(y_true, y_pred, name: str = "y_pred", trailing: int = 0):
         return y_true, y_pred[None], True
     if len(lead) == 2 and lead[1] == N:
         return y_true, y_pred, False
-    want = f"(N{', K' * trailing}) or (R, N{', K' * trailing})"
+    want = "(R, N, K)" if trailing else "(N,) or (R, N)"
+    hint = ("; for one run of K-class probabilities pass shape (1, N, K)"
+            if name == "y_prob" and not trailing and y_pred.ndim == 2 else "")
     raise ValueError(f"{name} has shape {y_pred.shape} but y_true has shape {y_true.shape}; "
-                     f"{name} must have shape {want} with N = {N}")
+                     f"{name} must have shape {want} with N = {N}{hint}")
 
 
 def _out(values: np.ndarray, single: bool):
