@@ -489,8 +489,8 @@ def from_arrays(X, y, *, task: str | None = None, name: str = "data", feature_na
 
 def _poly(n=30, degree=3, noise=0.3, fit_degree=None, rng=None):
     X, y = polynomial(n, degree, noise, rng)
-    k = degree if fit_degree is None else fit_degree
-    k = max(check_int(k, "fit_degree", 0, 30), 1)
+    k = max(degree, 1) if fit_degree is None else fit_degree
+    k = check_int(k, "fit_degree", 1, 30)
     names_ = ("x",) + tuple(f"x^{p}" for p in range(2, k + 1))
     return polynomial_features(X, k), y, names_
 
