@@ -110,7 +110,10 @@ def _lr(opt_state, R: int) -> np.ndarray:
     s = _find_lr_state(opt_state)
     if s is None:
         return np.full(R, np.nan)
-    return np.broadcast_to(np.asarray(s.lr, dtype=np.float64), (R,)).copy()
+    lr = s.lr
+    if isinstance(lr, np.ndarray) and lr.shape == (R,) and lr.dtype == np.float64:
+        return lr  # states are never mutated, so sharing the array is safe
+    return np.broadcast_to(np.asarray(lr, dtype=np.float64), (R,)).copy()
 
 
 def _find_lr_state(state):
@@ -251,54 +254,56 @@ def step_run(problem, optimizer, state: RunState,
     max_steps, grad_tol, loss_tol, max_loss = _check_stopping(stopping)
     params, grad, active = state.params, state.grad, state.active
     R = params.shape[0]
-    opt_runs = getattr(optimizer, "runs", None)
+    opt_runs = optimizer.runs
     if opt_runs is not None and opt_runs != R:
         raise ValueError(f"optimizer has {opt_runs} runs but the run state has R = {R}")
     t = state.step + 1
+    reason, stop_step = state.stop_reason, state.stop_step
     with np.errstate(all="ignore"):
         updates, opt_state = optimizer.update(grad, state.opt_state, params)
         new_params = params + updates
         loss, new_grad = _evaluate(problem, new_params)
-        bad = _bad(loss, new_params, new_grad, max_loss)
-        took = active & ~bad
-        stop = took.copy()
+        took = active
+        if np.count_nonzero(active) < R:  # stopped runs stay where they are
+            new_params, loss, new_grad, updates, opt_state = _freeze(
+                active, (new_params, loss, new_grad, updates, opt_state), state)
+        # one cheap whole-array test; per-run detail only when it fails
+        small = (np.abs(loss).max() <= max_loss if type(max_loss) is float
+                 else (np.abs(loss) <= max_loss).all())
+        if not (small and np.isfinite(new_params.sum() + new_grad.sum())):
+            bad = active & _bad(loss, new_params, new_grad, max_loss)
+            if bad.any():
+                took = active & ~bad
+                reason, stop_step = _stop(reason, stop_step, bad, "diverged", t)
+                new_params, loss, new_grad, updates, opt_state = _freeze(
+                    took, (new_params, loss, new_grad, updates, opt_state), state)
+        still = took
         if grad_tol is not None:
-            stop &= np.linalg.norm(new_grad, axis=1) > grad_tol
+            hit = still & (np.sqrt(np.einsum("ij,ij->i", new_grad, new_grad)) <= grad_tol)
+            if hit.any():
+                reason, stop_step = _stop(reason, stop_step, hit, "grad_tol", t)
+                still = still & ~hit
         if loss_tol is not None:
-            stop &= np.abs(loss - state.loss) > loss_tol
-        still = stop if max_steps is None or t < max_steps else np.zeros(R, dtype=bool)
-    if not still.all():
-        # Some run stops or is already stopped: freeze it and record why.
-        reason, stop_step = state.stop_reason, state.stop_step
-        newly_bad = active & bad
-        if newly_bad.any():
-            reason, stop_step = _stop(reason, stop_step, newly_bad, "diverged", t)
-        if grad_tol is not None:
-            hit = took & (np.linalg.norm(new_grad, axis=1) <= grad_tol)
-            reason, stop_step = _stop(reason, stop_step, hit, "grad_tol", t)
-            done = took & ~hit
-        else:
-            done = took
-        if loss_tol is not None:
-            hit = done & (np.abs(loss - state.loss) <= loss_tol)
-            reason, stop_step = _stop(reason, stop_step, hit, "loss_tol", t)
-            done = done & ~hit
+            hit = still & (np.abs(loss - state.loss) <= loss_tol)
+            if hit.any():
+                reason, stop_step = _stop(reason, stop_step, hit, "loss_tol", t)
+                still = still & ~hit
         if max_steps is not None and t >= max_steps:
-            reason, stop_step = _stop(reason, stop_step, done, "max_steps", t)
-        if not took.all():
-            col = took[:, None]
-            new_params = np.where(col, new_params, params)
-            new_grad = np.where(col, new_grad, grad)
-            loss = np.where(took, loss, state.loss)
-            updates = np.where(col, updates, 0.0)
-            opt_state = _where_rows(took, opt_state, state.opt_state, R)
-        new_state = RunState(t, new_params, loss, new_grad, opt_state, still, reason, stop_step)
-    else:
-        new_state = RunState(t, new_params, loss, new_grad, opt_state, still,
-                             state.stop_reason, state.stop_step)
+            reason, stop_step = _stop(reason, stop_step, still, "max_steps", t)
+            still = np.zeros(R, dtype=bool)
+    new_state = RunState(t, new_params, loss, new_grad, opt_state, still, reason, stop_step)
     record = StepRecord(t, new_params, loss, new_grad, _lr(opt_state, R), updates, still,
-                        new_state.stop_reason, new_state.stop_step, opt_state)
+                        reason, stop_step, opt_state)
     return new_state, record
+
+
+def _freeze(keep, new, state):
+    """Where ``keep`` is False, the values of ``state`` instead of the new ones (update 0)."""
+    params, loss, grad, updates, opt_state = new
+    col = keep[:, None]
+    return (np.where(col, params, state.params), np.where(keep, loss, state.loss),
+            np.where(col, grad, state.grad), np.where(col, updates, 0.0),
+            _where_rows(keep, opt_state, state.opt_state, keep.shape[0]))
 
 
 def run(problem, optimizer, start, steps: int, *, grad_tol=None, loss_tol=None,
