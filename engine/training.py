@@ -1,1 +1,546 @@
-"""Placeholder: being written."""
+r"""Training a model on data with mini-batches: the data counterpart of :mod:`.runner`.
+
+Iteration :math:`t` takes the next batch :math:`\mathcal{B}_t` (:mod:`.batching`) and does
+
+.. math::
+
+    L_t = L_{\mathcal{B}_t}(\theta_{t-1}), \quad g_t = \nabla L_{\mathcal{B}_t}(\theta_{t-1}),
+    \quad (u_t, s_t) = \mathrm{update}(g_t, s_{t-1}, \theta_{t-1}), \quad
+    \theta_t = \theta_{t-1} + u_t
+
+exactly like a torch loop ``loss = crit(model(xb), yb); loss.backward(); opt.step()``: the
+recorded ``train_loss`` is the mini-batch loss *before* the step.  An epoch is
+:math:`\lceil N/B \rceil` iterations (:math:`\lfloor N/B \rfloor` with ``drop_last``).  At the
+end of each epoch the full training and validation sets are evaluated: ``train_loss``,
+``val_loss`` (the model's objective, L2 penalty included) and the task's metrics
+(:mod:`.metrics`: regression mse/rmse/mae/r2, classification accuracy/log_loss) on both, as
+``train_<name>`` / ``val_<name>``.  Metrics cost nothing per iteration.
+
+Every run stops on its own, at the first rule it meets (checked in this order):
+
+* ``"diverged"`` (every iteration): the mini-batch loss or gradient at :math:`\theta_{t-1}`
+  or the new :math:`\theta_t` is not finite, or :math:`|L_t| >` ``max_loss``; the run keeps
+  its last finite parameters;
+* at the end of epoch :math:`e`, on the *full* training objective (mini-batch quantities
+  are noise): ``"grad_tol"`` when :math:`\lVert\nabla L_{\text{train}}(\theta)\rVert_2 \le`
+  ``grad_tol``; ``"loss_tol"`` when :math:`|L_{\text{train}}(\theta_e) -
+  L_{\text{train}}(\theta_{e-1})| \le` ``loss_tol``; ``"early_stopping"`` (see
+  :func:`.callbacks.early_stopping`); ``"max_epochs"`` when :math:`e \ge` ``epochs``.
+
+A stopped run is frozen (parameters and optimizer-state rows).  With early stopping and
+``restore_best`` the parameters of a run stopped by early stopping or by ``max_epochs`` are
+put back to its best epoch's.  Reduce-on-plateau (:func:`.callbacks.reduce_on_plateau`)
+sets the optimizer's per-run ``lr_scale`` at each epoch end so that the effective rate is
+the plateau rate.
+
+Pure step API (``init_train`` / ``train_step``) so the widgets can drive training frame by
+frame and swap the optimizer between steps; :func:`train` is the generator on top and
+:class:`TrainHistory` collects the records into arrays.
+"""
+
+from __future__ import annotations
+
+import csv
+from typing import Any, NamedTuple
+
+import numpy as np
+
+from . import callbacks as cb
+from . import metrics as M
+from . import optimizers
+from .batching import BatchState, check_batch_size, init_batches, next_batch
+from .checks import check_int, hparam
+from .runner import _where_rows
+
+__all__ = [
+    "TrainRules",
+    "TrainState",
+    "TrainRecord",
+    "TrainHistory",
+    "STOP_REASONS",
+    "DEFAULT_METRICS",
+    "evaluate",
+    "init_train",
+    "start_record",
+    "train_step",
+    "train",
+]
+
+STOP_REASONS = ("max_epochs", "grad_tol", "loss_tol", "diverged", "early_stopping")
+DEFAULT_METRICS = {
+    "regression": ("mse", "rmse", "mae", "r2"),
+    "binary": ("accuracy", "log_loss"),
+    "multiclass": ("accuracy", "log_loss"),
+}
+_ALLOWED = {
+    "regression": ("mse", "rmse", "mae", "r2"),
+    "binary": ("accuracy", "log_loss", "precision", "recall", "f1"),
+    "multiclass": ("accuracy", "log_loss"),
+}
+
+
+class TrainRules(NamedTuple):
+    """What ends a run and what happens at epoch ends (see the module docstring).
+
+    ``epochs``: epoch limit; ``grad_tol``, ``loss_tol``: scalars or ``(R,)``, None = off;
+    ``early_stopping``: an :class:`.callbacks.EarlyStopping` or None; ``plateau``: a
+    :class:`.callbacks.ReduceOnPlateau` or None; ``metrics``: names from :mod:`.metrics`
+    (None: the task's defaults).
+    """
+
+    epochs: int = 10
+    grad_tol: Any = None
+    loss_tol: Any = None
+    max_loss: float = 1e12
+    early_stopping: cb.EarlyStopping | None = None
+    plateau: cb.ReduceOnPlateau | None = None
+    metrics: tuple | None = None
+
+    def validated(self, task: str) -> TrainRules:
+        """This rule set with every field checked; ValueError naming the bad one."""
+        epochs = check_int(self.epochs, "epochs", 0)
+        grad_tol = None if self.grad_tol is None else hparam(self.grad_tol, "grad_tol", 0.0)
+        loss_tol = None if self.loss_tol is None else hparam(self.loss_tol, "loss_tol", 0.0)
+        max_loss = hparam(self.max_loss, "max_loss", 0.0, lo_open=True)
+        for name, value, kind in (("early_stopping", self.early_stopping, cb.EarlyStopping),
+                                  ("plateau", self.plateau, cb.ReduceOnPlateau)):
+            if value is not None and not isinstance(value, kind):
+                raise ValueError(f"{name} must be None or made by callbacks.{kind.__name__} "
+                                 f"factory; got {value!r}")
+        names = DEFAULT_METRICS[task] if self.metrics is None else tuple(self.metrics)
+        for m in names:
+            if m not in _ALLOWED[task]:
+                raise ValueError(f"metrics for a {task} task must be among "
+                                 f"{list(_ALLOWED[task])}; got {m!r}")
+        known = ("train_loss", "val_loss") + tuple(f"{p}_{m}" for p in ("train", "val")
+                                                   for m in names)
+        for cfg in (self.early_stopping, self.plateau):
+            if cfg is not None and cfg.metric not in known:
+                raise ValueError(f"the watched metric must be one of {list(known)}; "
+                                 f"got {cfg.metric!r}")
+        return TrainRules(epochs, grad_tol, loss_tol, max_loss, self.early_stopping,
+                          self.plateau, names)
+
+
+class TrainState(NamedTuple):
+    iteration: int             # iterations done (0 at start)
+    epoch: int                 # epochs completed
+    params: np.ndarray         # (R, P)
+    opt_state: Any             # optimizer state
+    batches: BatchState        # where the batch stream stands
+    active: np.ndarray         # (R,) bool
+    stop_reason: np.ndarray    # (R,) object array of str, "" while active
+    stop_step: np.ndarray      # (R,) iteration of the stop, -1 while active
+    stop_epoch: np.ndarray     # (R,) epoch of the stop, -1 while active
+    scores: dict               # the last epoch end's metrics, name -> (R,)
+    early: cb.EarlyStoppingState | None
+    plateau: cb.PlateauState | None
+    lr0: np.ndarray            # (R,) base learning rate (plateau scale = plateau lr / lr0)
+
+
+class TrainRecord(NamedTuple):
+    iteration: int
+    epoch: int                 # epoch this iteration belongs to (1-based; 0 at the start)
+    params: np.ndarray         # (R, P) after the step (frozen for stopped runs)
+    train_loss: np.ndarray     # (R,) mini-batch loss at the params before the step
+    grad: np.ndarray           # (R, P) mini-batch gradient at the params before the step
+    lr: np.ndarray             # (R,) learning rate of this step
+    update: np.ndarray         # (R, P) update taken (zeros for stopped runs)
+    batch: np.ndarray          # (B,) shared or (R, B) row indices of the batch
+    active: np.ndarray         # (R,) bool
+    stop_reason: np.ndarray    # (R,) str
+    stop_step: np.ndarray      # (R,) int
+    stop_epoch: np.ndarray     # (R,) int
+    epoch_end: bool            # this iteration closed an epoch: ``metrics`` is set
+    metrics: dict | None       # epoch end: "train_loss", "val_loss", "train_<m>", "val_<m>"
+    best_epoch: np.ndarray | None  # (R,) early stopping's best epoch (None without it)
+    opt_state: Any
+
+
+DEFAULT_RULES = TrainRules()  # 10 epochs, no tolerances, task-default metrics (immutable)
+
+
+# ---------------------------------------------------------------------------- evaluation
+
+
+def evaluate(model, dataset, params, metrics=None, *, with_grad: bool = False) -> dict:
+    """The epoch-end numbers at ``params (R, P)``: ``train_loss``, ``val_loss`` and
+    ``train_<m>``, ``val_<m>`` for each metric name (default: the task's), each ``(R,)``;
+    with ``with_grad`` also ``train_grad_norm``, :math:`\\lVert\\nabla L_{train}\\rVert_2`."""
+    names = DEFAULT_METRICS[dataset.task] if metrics is None else metrics
+    out = {}
+    with np.errstate(all="ignore"):
+        for part, X, y in (("train", dataset.X_train, dataset.y_train),
+                           ("val", dataset.X_val, dataset.y_val)):
+            if part == "train" and with_grad:
+                loss, grad = model.loss_and_grad(params, X, y)
+                out["train_grad_norm"] = np.linalg.norm(grad, axis=1)
+            else:
+                loss = model.loss(params, X, y)
+            out[f"{part}_loss"] = loss
+            if names:
+                pred = model.predict(params, X)
+                if dataset.task == "regression":
+                    pred = np.where(np.isfinite(pred), pred, np.nan)
+                for m in names:
+                    out[f"{part}_{m}"] = np.asarray(getattr(M, m)(y, pred), dtype=np.float64)
+    return out
+
+
+# ---------------------------------------------------------------------------- helpers
+
+
+def _check_pair(model, dataset) -> int:
+    """P for this model on this data; ValueError when the task does not fit."""
+    ok = model.task == dataset.task or (model.task == "multiclass"
+                                        and dataset.task == "binary"
+                                        and model.n_classes == 2)
+    if not ok:
+        raise ValueError(f"model {model.name} is for {model.task} but the data set "
+                         f"{dataset.name!r} is {dataset.task}")
+    return model.n_params(dataset.X_train.shape[1], dataset.n_classes)
+
+
+def _stop(state_fields, newly, name, iteration, epoch):
+    reason, stop_step, stop_epoch = state_fields
+    if not newly.any():
+        return reason, stop_step, stop_epoch
+    reason = reason.copy()
+    reason[newly] = name
+    return (reason, np.where(newly, iteration, stop_step),
+            np.where(newly, epoch, stop_epoch))
+
+
+def _current_lr(opt_state, R: int) -> np.ndarray:
+    try:
+        lr = optimizers.current_lr(opt_state)
+    except (ValueError, AttributeError):
+        return np.full(R, np.nan)
+    return np.broadcast_to(np.asarray(lr, dtype=np.float64), (R,)).copy()
+
+
+# ---------------------------------------------------------------------------- step API
+
+
+def init_train(model, dataset, optimizer, *, batch_size: int = 32, seed=0,
+               shared_batches: bool = True, drop_last: bool = False, runs: int | None = None,
+               init=None, rules: TrainRules = DEFAULT_RULES) -> TrainState:
+    """The state before the first iteration (epoch 0), with the start evaluated.
+
+    ``init`` is ``(P,)`` shared or ``(R, P)`` (default: ``model.init_params``, zeros).  R
+    comes from a 2-D ``init``, ``optimizer.runs`` or ``runs``; they must agree.
+    """
+    rules = rules.validated(dataset.task)
+    P = _check_pair(model, dataset)
+    N = dataset.X_train.shape[0]
+    check_batch_size(batch_size, N)
+    named = {"init": None if init is None or np.ndim(init) != 2 else np.shape(init)[0],
+             "optimizer.runs": getattr(optimizer, "runs", None),
+             "runs": None if runs is None else check_int(runs, "runs", 1)}
+    given = {k: int(v) for k, v in named.items() if v is not None}
+    if len(set(given.values())) > 1:
+        desc = ", ".join(f"{k} = {v}" for k, v in given.items())
+        raise ValueError(f"the number of runs R disagrees: {desc}; they must be equal")
+    R = next(iter(given.values()), 1)
+    x = np.zeros(P) if init is None else np.asarray(init, dtype=np.float64)
+    if x.ndim not in (1, 2) or x.shape[-1] != P:
+        raise ValueError(f"init must have shape ({P},) or (R, {P}) for {model.name} on "
+                         f"{dataset.X_train.shape[1]} features; got shape {x.shape}")
+    if not np.all(np.isfinite(x)):
+        raise ValueError("init must be finite (no NaN or inf)")
+    params = np.array(np.broadcast_to(x, (R, P)), dtype=np.float64)
+    opt_state = optimizer.init(params)
+    batches = init_batches(N, batch_size, seed=seed, shared=shared_batches,
+                           drop_last=drop_last, runs=R)
+    scores = evaluate(model, dataset, params, rules.metrics,
+                      with_grad=rules.grad_tol is not None)
+    early = None if rules.early_stopping is None else \
+        cb.early_stopping_init(rules.early_stopping, params)
+    lr0 = _current_lr(opt_state, R)
+    plateau = None
+    if rules.plateau is not None:
+        if not np.all(np.isfinite(lr0) & (lr0 > 0)):
+            raise ValueError("plateau needs an optimizer with a positive learning rate")
+        plateau = cb.plateau_init(rules.plateau, lr0)
+    reason = np.full(R, "", dtype=object)
+    stop_step = np.full(R, -1, np.int64)
+    stop_epoch = np.full(R, -1, np.int64)
+    fields = (reason, stop_step, stop_epoch)
+    bad = ~np.isfinite(scores["train_loss"]) | (np.abs(scores["train_loss"]) > rules.max_loss)
+    fields = _stop(fields, bad, "diverged", 0, 0)
+    active = ~bad
+    if rules.grad_tol is not None:
+        hit = active & (scores["train_grad_norm"] <= rules.grad_tol)
+        fields = _stop(fields, hit, "grad_tol", 0, 0)
+        active &= ~hit
+    if rules.epochs == 0:
+        fields = _stop(fields, active, "max_epochs", 0, 0)
+        active = np.zeros(R, bool)
+    return TrainState(0, 0, params, opt_state, batches, active, *fields, scores, early,
+                      plateau, lr0)
+
+
+def start_record(state: TrainState) -> TrainRecord:
+    """The record of iteration 0: the start, with its epoch-0 metrics."""
+    R = state.params.shape[0]
+    zeros = np.zeros_like(state.params)
+    return TrainRecord(0, 0, state.params, state.scores["train_loss"], zeros,
+                       _current_lr(state.opt_state, R), zeros, np.zeros(0, np.int64),
+                       state.active, state.stop_reason, state.stop_step, state.stop_epoch,
+                       True, state.scores,
+                       None if state.early is None else state.early.best_epoch,
+                       state.opt_state)
+
+
+def train_step(model, dataset, optimizer, state: TrainState,
+               rules: TrainRules = DEFAULT_RULES):
+    """One iteration of every active run -> ``(TrainState, TrainRecord)``.  Pure.
+
+    ``optimizer`` may differ from the previous step's (same state structure, e.g. a new
+    learning rate); the optimizer state carries over.  Nothing raises on NaN or overflow.
+    """
+    if rules.metrics is None:
+        rules = rules.validated(dataset.task)
+    params, active = state.params, state.active
+    R = params.shape[0]
+    opt_runs = getattr(optimizer, "runs", None)
+    if opt_runs is not None and opt_runs != R:
+        raise ValueError(f"optimizer has {opt_runs} runs but the training state has R = {R}")
+    idx, batches = next_batch(state.batches)
+    t = state.iteration + 1
+    with np.errstate(all="ignore"):
+        loss, grad = model.loss_and_grad(params, dataset.X_train[idx], dataset.y_train[idx])
+        updates, opt_state = optimizer.update(grad, state.opt_state, params)
+        new_params = params + updates
+        total = loss + grad.sum(axis=1) + new_params.sum(axis=1)
+        took = active & np.isfinite(total) & (np.abs(loss) <= rules.max_loss)
+    fields = (state.stop_reason, state.stop_step, state.stop_epoch)
+    if not took.all():
+        epoch_now = batches.epoch + 1
+        fields = _stop(fields, active & ~took, "diverged", t, epoch_now)
+        col = took[:, None]
+        new_params = np.where(col, new_params, params)
+        updates = np.where(col, updates, 0.0)
+        opt_state = _where_rows(took, opt_state, state.opt_state, R)
+    lr = _current_lr(opt_state, R)
+    new_state = state._replace(iteration=t, params=new_params, opt_state=opt_state,
+                               batches=batches, active=took)
+    scores = None
+    if batches.epoch_end:
+        new_state = _epoch_end(model, dataset, new_state, rules, fields)
+        scores = new_state.scores
+    else:
+        new_state = new_state._replace(stop_reason=fields[0], stop_step=fields[1],
+                                       stop_epoch=fields[2])
+    s = new_state
+    record = TrainRecord(t, batches.epoch + 1, s.params, loss, grad, lr, updates, idx,
+                         s.active, s.stop_reason, s.stop_step, s.stop_epoch,
+                         scores is not None, scores,
+                         None if s.early is None else s.early.best_epoch, s.opt_state)
+    return new_state, record
+
+
+def _epoch_end(model, dataset, state: TrainState, rules: TrainRules, fields) -> TrainState:
+    """Evaluate, then apply grad_tol, loss_tol, early stopping, plateau and max_epochs."""
+    e = state.batches.epochs_done
+    t = state.iteration
+    params, active, R = state.params, state.active, state.params.shape[0]
+    scores = evaluate(model, dataset, params, rules.metrics,
+                      with_grad=rules.grad_tol is not None)
+    L = scores["train_loss"]
+    bad = active & (~np.isfinite(L) | (np.abs(L) > rules.max_loss))
+    fields = _stop(fields, bad, "diverged", t, e)
+    active = active & ~bad
+    if rules.grad_tol is not None:
+        hit = active & (scores["train_grad_norm"] <= rules.grad_tol)
+        fields = _stop(fields, hit, "grad_tol", t, e)
+        active = active & ~hit
+    if rules.loss_tol is not None:
+        with np.errstate(invalid="ignore"):
+            hit = active & (np.abs(L - state.scores["train_loss"]) <= rules.loss_tol)
+        fields = _stop(fields, hit, "loss_tol", t, e)
+        active = active & ~hit
+    early, restore = state.early, np.zeros(R, bool)
+    if early is not None:
+        cfg = rules.early_stopping
+        before = early.stopped
+        early = cb.early_stopping_update(cfg, early, scores[cfg.metric], e, params, active)
+        hit = early.stopped & ~before
+        fields = _stop(fields, hit, "early_stopping", t, e)
+        active = active & ~hit
+        restore = hit
+    opt_state, plateau = state.opt_state, state.plateau
+    if plateau is not None and e < rules.epochs:
+        plateau = cb.plateau_update(rules.plateau, plateau, scores[rules.plateau.metric],
+                                    active)
+        if np.any(plateau.lr != state.plateau.lr):
+            opt_state = optimizers.set_lr_scale(opt_state, plateau.lr / state.lr0)
+    if e >= rules.epochs:
+        if early is not None:
+            restore = restore | active
+        fields = _stop(fields, active, "max_epochs", t, e)
+        active = np.zeros(R, bool)
+    if early is not None and rules.early_stopping.restore_best and restore.any():
+        params = np.where(restore[:, None], early.best_params, params)
+    # a run that stopped keeps the scores of its last evaluated epoch
+    if not state.active.all():
+        was = state.active
+        scores = {k: np.where(was, v, state.scores.get(k, v)) for k, v in scores.items()}
+    return state._replace(epoch=e, params=params, opt_state=opt_state, active=active,
+                          stop_reason=fields[0], stop_step=fields[1], stop_epoch=fields[2],
+                          scores=scores, early=early, plateau=plateau)
+
+
+# ---------------------------------------------------------------------------- generator
+
+
+def train(model, dataset, optimizer, *, epochs: int, batch_size: int = 32,
+          shared_batches: bool = True, drop_last: bool = False, seed=0, grad_tol=None,
+          loss_tol=None, max_loss=1e12, early_stopping=None, plateau=None, metrics=None,
+          runs=None, init=None):
+    """Generator of :class:`TrainRecord`: iteration 0 (the start) then one per iteration,
+    until every run has stopped (at the latest after ``epochs`` epochs).
+
+    ``shared_batches=True`` gives every run the same batches (a fair race); ``False`` an
+    independent order per run.  ``seed`` (int or Generator) fixes the batch order.
+    """
+    rules = TrainRules(epochs, grad_tol, loss_tol, max_loss, early_stopping, plateau,
+                       metrics).validated(dataset.task)
+    state = init_train(model, dataset, optimizer, batch_size=batch_size, seed=seed,
+                       shared_batches=shared_batches, drop_last=drop_last, runs=runs,
+                       init=init, rules=rules)
+    return _stream(model, dataset, optimizer, state, rules)
+
+
+def _stream(model, dataset, optimizer, state, rules):
+    yield start_record(state)
+    while state.active.any():
+        state, record = train_step(model, dataset, optimizer, state, rules)
+        yield record
+
+
+# ---------------------------------------------------------------------------- history
+
+
+class TrainHistory:
+    """Collects :class:`TrainRecord` s into arrays for charts and tests.
+
+    Iteration level (row 0 = the start): ``iterations (T+1,)``, ``epochs (T+1,)``,
+    ``params (T+1, R, P)``, ``train_loss (T+1, R)``, ``lr (T+1, R)``, ``grad_norm (T+1, R)``,
+    ``update_norm (T+1, R)``, ``active (T+1, R)``.  Epoch level (row 0 = epoch 0):
+    ``epoch_index (E+1,)``, ``epoch_iteration (E+1,)``, ``epoch_params (E+1, R, P)`` and
+    ``metric(name) (E+1, R)`` for every epoch metric.  ``stop_reason``, ``stop_step``,
+    ``stop_epoch`` and ``best_epoch`` are the latest record's.
+    """
+
+    def __init__(self, records=()):
+        self._it: dict[str, list] = {k: [] for k in ("iteration", "epoch", "params",
+                                                     "train_loss", "lr", "grad_norm",
+                                                     "update_norm", "active")}
+        self._ep: dict[str, list] = {"epoch": [], "iteration": [], "params": []}
+        self._scores: dict[str, list] = {}
+        self.stop_reason = self.stop_step = self.stop_epoch = self.best_epoch = None
+        for r in records:
+            self.append(r)
+
+    def append(self, record: TrainRecord) -> None:
+        it = self._it
+        it["iteration"].append(record.iteration)
+        it["epoch"].append(record.epoch)
+        it["params"].append(np.array(record.params))
+        it["train_loss"].append(np.array(record.train_loss))
+        it["lr"].append(np.array(record.lr))
+        it["grad_norm"].append(np.linalg.norm(record.grad, axis=1))
+        it["update_norm"].append(np.linalg.norm(record.update, axis=1))
+        it["active"].append(np.array(record.active))
+        if record.epoch_end:
+            self._ep["epoch"].append(record.epoch)
+            self._ep["iteration"].append(record.iteration)
+            self._ep["params"].append(np.array(record.params))
+            for k, v in record.metrics.items():
+                self._scores.setdefault(k, []).append(np.array(v))
+        self.stop_reason = np.array(record.stop_reason, dtype=object)
+        self.stop_step = np.array(record.stop_step)
+        self.stop_epoch = np.array(record.stop_epoch)
+        self.best_epoch = None if record.best_epoch is None else np.array(record.best_epoch)
+
+    def __len__(self) -> int:
+        return len(self._it["iteration"])
+
+    def _arr(self, name):
+        if not self._it["iteration"]:
+            raise ValueError("the history is empty; append a record first")
+        return np.array(self._it[name])
+
+    iterations = property(lambda self: self._arr("iteration"), doc="(T+1,) iteration numbers")
+    epochs = property(lambda self: self._arr("epoch"), doc="(T+1,) epoch of each iteration")
+    params = property(lambda self: self._arr("params"), doc="(T+1, R, P) parameters")
+    train_loss = property(lambda self: self._arr("train_loss"), doc="(T+1, R) batch losses")
+    lr = property(lambda self: self._arr("lr"), doc="(T+1, R) learning rates")
+    grad_norm = property(lambda self: self._arr("grad_norm"), doc="(T+1, R) batch grad norms")
+    update_norm = property(lambda self: self._arr("update_norm"), doc="(T+1, R) update norms")
+    active = property(lambda self: self._arr("active"), doc="(T+1, R) still running")
+    epoch_index = property(lambda self: np.array(self._ep["epoch"]), doc="(E+1,) epochs")
+    epoch_iteration = property(lambda self: np.array(self._ep["iteration"]),
+                               doc="(E+1,) iteration that closed each epoch")
+    epoch_params = property(lambda self: np.array(self._ep["params"]),
+                            doc="(E+1, R, P) parameters at each epoch end")
+
+    @property
+    def metric_names(self) -> tuple[str, ...]:
+        return tuple(self._scores)
+
+    def metric(self, name: str) -> np.ndarray:
+        """``(E+1, R)`` values of an epoch metric such as ``"val_loss"``."""
+        if name not in self._scores:
+            raise ValueError(f"metric must be one of {list(self._scores)}; got {name!r}")
+        return np.array(self._scores[name])
+
+    def epoch_rows(self) -> list[dict]:
+        """One dict per (epoch, run): epoch, iteration, run, every epoch metric,
+        stop_reason (once the run has stopped, else "")."""
+        rows = []
+        scores = {k: np.array(v) for k, v in self._scores.items()}
+        for i, (e, t) in enumerate(zip(self._ep["epoch"], self._ep["iteration"], strict=True)):
+            for r in range(len(self.stop_reason)):
+                row = {"epoch": e, "iteration": t, "run": r}
+                row.update({k: float(v[i, r]) for k, v in scores.items()})
+                done = 0 <= self.stop_step[r] <= t
+                row["stop_reason"] = str(self.stop_reason[r]) if done else ""
+                rows.append(row)
+        return rows
+
+    def iteration_rows(self) -> list[dict]:
+        """One dict per (iteration, run): iteration, epoch, run, train_loss, lr, grad_norm,
+        update_norm, active."""
+        rows = []
+        it = {k: np.array(v) for k, v in self._it.items() if k != "params"}
+        for i in range(len(self)):
+            for r in range(it["train_loss"].shape[1]):
+                rows.append({"iteration": int(it["iteration"][i]), "epoch": int(it["epoch"][i]),
+                             "run": r, "train_loss": float(it["train_loss"][i, r]),
+                             "lr": float(it["lr"][i, r]),
+                             "grad_norm": float(it["grad_norm"][i, r]),
+                             "update_norm": float(it["update_norm"][i, r]),
+                             "active": bool(it["active"][i, r])})
+        return rows
+
+    def to_csv(self, path_or_buffer, level: str = "epoch") -> None:
+        """Write :meth:`epoch_rows` (``level="epoch"``) or :meth:`iteration_rows`
+        (``level="iteration"``) as CSV to a path or a text buffer."""
+        if level not in ("epoch", "iteration"):
+            raise ValueError(f"level must be 'epoch' or 'iteration'; got {level!r}")
+        rows = self.epoch_rows() if level == "epoch" else self.iteration_rows()
+        if not rows:
+            raise ValueError("the history is empty; append a record first")
+        if hasattr(path_or_buffer, "write"):
+            _write(path_or_buffer, rows)
+        else:
+            with open(path_or_buffer, "w", newline="", encoding="utf-8") as f:
+                _write(f, rows)
+
+
+def _write(f, rows):
+    w = csv.DictWriter(f, fieldnames=list(rows[0]), lineterminator="\n")
+    w.writeheader()
+    w.writerows(rows)
