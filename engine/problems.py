@@ -1,1 +1,211 @@
-"""Placeholder: being written."""
+r"""Loss surfaces to optimize: the named 2-D test surfaces, your own function, a grid.
+
+A :class:`Problem` evaluates every run at once: ``loss(params (R, D)) -> (R,)`` and
+``grad(params (R, D)) -> (R, D)``.  The named surfaces (see :func:`names`) live in
+:mod:`descentlab.engine.surfaces` and have analytic gradients; :func:`custom` wraps a
+user's function and, without a gradient, differentiates it by central differences
+
+.. math::
+
+    \frac{\partial L}{\partial \theta_d} \approx
+    \frac{L(\theta + h_d e_d) - L(\theta - h_d e_d)}{2 h_d}, \qquad
+    h_d = \epsilon^{1/3} \max(1, |\theta_d|)
+
+with all :math:`2 D R` perturbed points evaluated in one call.  :func:`grid` samples a
+2-D surface for heat maps and contour plots in one vectorized call.
+"""
+
+from __future__ import annotations
+
+import inspect
+import math
+
+import numpy as np
+
+from . import surfaces
+from .checks import check_int, check_params
+from .surfaces import (
+    Problem,
+    ackley,
+    beale,
+    booth,
+    bowl,
+    goldstein_price,
+    himmelblau,
+    matyas,
+    monkey_saddle,
+    plateau,
+    quadratic,
+    rastrigin,
+    rosenbrock,
+    saddle,
+    six_hump_camel,
+    styblinski_tang,
+    three_hump_camel,
+)
+
+__all__ = [
+    "Problem",
+    "names",
+    "get",
+    "custom",
+    "grid",
+    "numerical_grad",
+    *surfaces.__all__[1:],
+]
+
+# Teaching order: convex quadratics, valleys, saddles and plateaus, many minima.
+_REGISTRY = {
+    f.__name__: f
+    for f in (bowl, quadratic, booth, matyas, rosenbrock, beale, saddle, monkey_saddle, plateau,
+              himmelblau, six_hump_camel, three_hump_camel, rastrigin, ackley, styblinski_tang,
+              goldstein_price)
+}
+
+FD_EPS = np.finfo(np.float64).eps ** (1.0 / 3.0)  # ~6.1e-6, the central-difference optimum
+
+
+def names() -> list[str]:
+    """The names :func:`get` accepts, in teaching order (quadratics first)."""
+    return list(_REGISTRY)
+
+
+def get(name: str, **params) -> Problem:
+    """Build the surface called ``name`` with its parameters, e.g.
+    ``get("quadratic", condition=50, angle=30)``.
+
+    ValueError for an unknown name (listing the valid ones), an unknown parameter
+    (listing the surface's parameters) or a parameter out of range.
+    """
+    factory = _REGISTRY.get(name) if isinstance(name, str) else None
+    if factory is None:
+        raise ValueError(f"unknown problem {name!r}; valid names are: {', '.join(_REGISTRY)}")
+    allowed = list(inspect.signature(factory).parameters)
+    unknown = sorted(set(params) - set(allowed))
+    if unknown:
+        has = f"parameters {', '.join(allowed)}" if allowed else "no parameters"
+        raise ValueError(f"problem {name!r} has {has}; got unknown {', '.join(unknown)}")
+    return factory(**params)
+
+
+# ---------------------------------------------------------------------------- custom
+
+def numerical_grad(loss, params, eps: float = FD_EPS) -> np.ndarray:
+    r"""Central-difference gradient of a vectorized ``loss`` at ``params (R, D)``.
+
+    Step :math:`h_{rd} = \epsilon\,\max(1, |\theta_{rd}|)` per run and coordinate
+    (default :math:`\epsilon = \epsilon_{\text{mach}}^{1/3}`); the :math:`2 D R`
+    points :math:`\theta_r \pm h_{rd} e_d` go to ``loss`` as one ``(2 D R, D)`` array.
+    Error :math:`O(h^2)` for smooth losses.
+    """
+    x = check_params(params)
+    R, D = x.shape
+    h = eps * np.maximum(1.0, np.abs(x))                     # (R, D)
+    eye = np.eye(D)[:, None, :]                              # (D, 1, D): e_d
+    step = eye * h.T[:, :, None]                             # (D, R, D): h_rd e_d
+    plus, minus = x[None] + step, x[None] - step             # (D, R, D)
+    # The step actually taken, after rounding of theta +- h.
+    width = (plus - minus)[np.arange(D), :, np.arange(D)]    # (D, R)
+    f = _call(loss, np.concatenate([plus, minus]).reshape(2 * D * R, D), "loss")
+    f = f.reshape(2, D, R)
+    return ((f[0] - f[1]) / width).T
+
+
+def _call(fn, params, what):
+    out = np.asarray(fn(params), dtype=np.float64)
+    R = params.shape[0]
+    if out.shape != (R,):
+        raise ValueError(f"{what} must return shape (R,) = ({R},) for params of shape "
+                         f"{params.shape} (one loss per row), got shape {out.shape}")
+    return out
+
+
+def _check_domain(domain):
+    try:
+        (x0, x1), (y0, y1) = domain
+        vals = [float(v) for v in (x0, x1, y0, y1)]
+    except (TypeError, ValueError):
+        raise ValueError(f"domain must be ((xmin, xmax), (ymin, ymax)), got {domain!r}") from None
+    x0, x1, y0, y1 = vals
+    if not all(math.isfinite(v) for v in vals) or not (x0 < x1 and y0 < y1):
+        raise ValueError(f"domain must be finite with xmin < xmax and ymin < ymax, "
+                         f"got {domain!r}")
+    return (x0, x1), (y0, y1)
+
+
+def custom(loss, grad=None, *, name: str = "custom", domain=((-3.0, 3.0), (-3.0, 3.0)),
+           start=None, minima=(), curvature=None, log_scale: bool = False,
+           latex: str = "") -> Problem:
+    r"""A Problem from your own ``loss(params (R, D)) -> (R,)``, vectorized over rows.
+
+    ``grad(params) -> (R, D)`` is optional; without it the gradient is
+    :func:`numerical_grad` (central differences, one batched ``loss`` call).
+    ``start`` defaults to a point in the upper-left of ``domain`` (D = 2); give a
+    ``(D,)`` start for other dimensions.  Every call checks that ``loss`` returns shape
+    ``(R,)`` (and ``grad`` shape ``(R, D)``); ValueError names what is wrong.
+    """
+    if not callable(loss):
+        raise ValueError(f"loss must be a function params (R, D) -> (R,), got {loss!r}")
+    if grad is not None and not callable(grad):
+        raise ValueError(f"grad must be a function params (R, D) -> (R, D) or None, got {grad!r}")
+    dom = _check_domain(domain)
+    if start is None:
+        (x0, x1), (y0, y1) = dom
+        start = (x0 + 0.2 * (x1 - x0), y0 + 0.8 * (y1 - y0))
+    start = np.array(start, dtype=np.float64)
+    if start.ndim != 1 or start.size < 1 or not np.all(np.isfinite(start)):
+        raise ValueError(f"start must be a finite (D,) array with D >= 1, got {start!r}")
+    D = start.size
+    minima = np.array(minima, dtype=np.float64).reshape(-1, D) if np.size(minima) else \
+        np.zeros((0, D))
+    if not np.all(np.isfinite(minima)):
+        raise ValueError("minima must be finite")
+    if curvature is not None:
+        curvature = float(curvature)
+        if not (math.isfinite(curvature) and curvature > 0):
+            raise ValueError(f"curvature must be in (0, inf) or None; got {curvature}")
+    user_loss, user_grad = loss, grad
+
+    def loss_fn(params):
+        return _call(user_loss, check_params(params), "loss")
+
+    if user_grad is None:
+        def grad_fn(params):
+            return numerical_grad(user_loss, params)
+    else:
+        def grad_fn(params):
+            p = check_params(params)
+            g = np.asarray(user_grad(p), dtype=np.float64)
+            if g.shape != p.shape:
+                raise ValueError(f"grad must return shape (R, D) = {p.shape}, got {g.shape}")
+            return g
+
+    loss_fn(start[None])  # fail now, not in the middle of a run
+    grad_fn(start[None])
+    start.flags.writeable = False
+    minima.flags.writeable = False
+    f_min = float(loss_fn(minima)[0]) if len(minima) else None
+    return Problem(str(name), loss_fn, grad_fn, dom, start, minima, {}, curvature,
+                   bool(log_scale), str(latex), f_min, None)
+
+
+# ---------------------------------------------------------------------------- grid
+
+def grid(problem: Problem, n: int = 200, domain=None):
+    """Sample a 2-D surface on an ``n x n`` grid for heat maps and contours.
+
+    Returns ``xs (n,)``, ``ys (n,)`` (evenly spaced over ``domain``, default the
+    problem's) and ``Z (n, n)`` with ``Z[i, j] = loss((xs[j], ys[i]))``: rows follow y,
+    columns follow x.  One vectorized ``loss`` call on ``n**2`` points.
+    """
+    n = check_int(n, "n", 2, 4000)
+    if problem.dim != 2:
+        raise ValueError(f"grid needs a 2-D problem, {problem.name!r} has D = {problem.dim}")
+    (x0, x1), (y0, y1) = _check_domain(problem.domain if domain is None else domain)
+    xs, ys = np.linspace(x0, x1, n), np.linspace(y0, y1, n)
+    pts = np.empty((n, n, 2))
+    pts[:, :, 0] = xs[None, :]
+    pts[:, :, 1] = ys[:, None]
+    with np.errstate(over="ignore", invalid="ignore"):
+        Z = np.asarray(problem.loss(pts.reshape(n * n, 2)), dtype=np.float64).reshape(n, n)
+    return xs, ys, Z
