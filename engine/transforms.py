@@ -1,1 +1,425 @@
-"""Placeholder: being written."""
+r"""Small gradient transformations, each a screenful, composed into optimizers with ``chain``.
+
+A transform maps incoming directions :math:`g` (gradients, or the output of the
+previous transform) to outgoing directions, keeping its own NamedTuple state.  Every
+array has a leading runs axis: :math:`g, \theta \in \mathbb{R}^{R \times D}`.  Numeric
+hyperparameters are scalars (shared) or ``(R,)`` arrays (one value per run); they are
+validated and shaped once, at construction, so an update is a handful of numpy calls.
+
+The equations and their order are those of ``torch.optim``'s single-tensor code
+paths (torch 2.13), so the named optimizers in :mod:`descentlab.engine.optimizers`
+reproduce torch's trajectories in float64.
+"""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Callable
+from typing import NamedTuple
+
+import numpy as np
+
+from .base import EmptyState, GradientTransformation, common_runs
+from .checks import hparam, per_run, runs_of
+
+__all__ = [
+    "scale",
+    "negate",
+    "add_decayed_weights",
+    "trace",
+    "scale_by_adagrad",
+    "scale_by_rms",
+    "scale_by_adam",
+    "scale_by_nadam",
+    "scale_by_adamax",
+    "scale_by_adadelta",
+    "scale_by_learning_rate",
+    "TraceState",
+    "ScaleByAdagradState",
+    "ScaleByRmsState",
+    "ScaleByAdamState",
+    "ScaleByNadamState",
+    "ScaleByAdamaxState",
+    "ScaleByAdadeltaState",
+    "ScaleByLearningRateState",
+]
+
+
+# ---------------------------------------------------------------- helpers
+
+
+def _col(value):
+    """A validated hyperparameter shaped to multiply ``(R, D)``: float or ``(R, 1)``."""
+    return value if isinstance(value, float) else value[:, None]
+
+
+def _make(init, update, **hparams) -> GradientTransformation:
+    """Wrap ``init`` so it checks every per-run hyperparameter has length R (once)."""
+    runs = common_runs(*(runs_of(v) for v in hparams.values()))
+
+    def checked_init(params):
+        R = np.shape(params)[0]
+        for name, v in hparams.items():
+            per_run(v, R, name)
+        return init(params)
+
+    return GradientTransformation(checked_init, update, runs)
+
+
+def _zeros(params):
+    return np.zeros(np.shape(params))
+
+
+# ---------------------------------------------------------------- stateless
+
+
+def scale(factor) -> GradientTransformation:
+    r"""Multiply the directions by a fixed factor: :math:`u = c\,g`."""
+    c = hparam(factor, "factor")
+    cc = _col(c)
+
+    def init(params):
+        return EmptyState()
+
+    def update(g, state, params):
+        return g * cc, state
+
+    return _make(init, update, factor=c)
+
+
+def negate() -> GradientTransformation:
+    r"""Ascent instead of descent, torch's ``maximize=True``: :math:`u = -g`."""
+
+    def init(params):
+        return EmptyState()
+
+    def update(g, state, params):
+        return -g, state
+
+    return GradientTransformation(init, update)
+
+
+def add_decayed_weights(weight_decay) -> GradientTransformation:
+    r"""Weight decay: :math:`u = g + \lambda\,\theta`.
+
+    Placed before a scaling transform this is the *coupled* L2 penalty of
+    ``torch.optim.SGD/Adam/RMSprop(weight_decay=...)``.  Placed after it and before
+    :func:`scale_by_learning_rate` it is the *decoupled* decay of ``torch.optim.AdamW``:
+    :math:`\theta \leftarrow \theta - \eta\lambda\theta - \eta\,d`, which equals torch's
+    ``param.mul_(1 - lr * weight_decay)`` followed by the step.
+    """
+    wd = hparam(weight_decay, "weight_decay", 0.0)
+    wdc = _col(wd)
+
+    def init(params):
+        return EmptyState()
+
+    def update(g, state, params):
+        return g + wdc * params, state
+
+    return _make(init, update, weight_decay=wd)
+
+
+# ---------------------------------------------------------------- momentum
+
+
+class TraceState(NamedTuple):
+    count: int
+    velocity: np.ndarray  # (R, D) momentum buffer
+
+
+def trace(momentum, dampening=0.0, nesterov: bool = False) -> GradientTransformation:
+    r"""Heavy-ball momentum, as in ``torch.optim.SGD``.
+
+    .. math::
+
+        v_1 = g_1, \qquad v_t = \mu\, v_{t-1} + (1 - \tau)\, g_t, \qquad
+        u_t = \begin{cases} g_t + \mu\, v_t & \text{Nesterov} \\ v_t & \text{otherwise}
+        \end{cases}
+
+    (no dampening on the first step).  Runs with :math:`\mu = 0` pass :math:`g` through,
+    as torch does.  Also the momentum of ``torch.optim.RMSprop``, whose buffer starts at
+    zero: :math:`\mu \cdot 0 + d_1 = d_1`, the same first step.
+    """
+    mu = hparam(momentum, "momentum", 0.0)
+    tau = hparam(dampening, "dampening", 0.0, 1.0)
+    nesterov = bool(nesterov)
+    if nesterov and (np.any(np.asarray(mu) <= 0) or np.any(np.asarray(tau) != 0)):
+        raise ValueError("nesterov=True requires momentum > 0 and dampening = 0 (as in torch); "
+                         f"got momentum={momentum!r}, dampening={dampening!r}")
+    # torch ignores dampening when there is no momentum buffer (momentum == 0)
+    keep = 1.0 - np.where(np.asarray(mu) == 0, 0.0, tau)
+    keep = float(keep) if keep.ndim == 0 else keep
+    muc, keepc = _col(mu), _col(keep)
+    undamped = bool(np.all(np.asarray(keep) == 1.0))
+
+    def init(params):
+        return TraceState(0, _zeros(params))
+
+    def update(g, state, params):
+        if state.count == 0:
+            v = np.array(g, dtype=np.float64)
+        elif undamped:
+            v = state.velocity * muc + g
+        else:
+            v = state.velocity * muc + keepc * g
+        out = g + muc * v if nesterov else v
+        return out, TraceState(state.count + 1, v)
+
+    return _make(init, update, momentum=mu, dampening=tau)
+
+
+# ---------------------------------------------------------------- adaptive scalings
+
+
+class ScaleByAdagradState(NamedTuple):
+    sum_sq: np.ndarray  # (R, D) running sum of squared gradients
+
+
+def scale_by_adagrad(initial_accumulator_value=0.0, eps=1e-10) -> GradientTransformation:
+    r"""Adagrad's scaling, as in ``torch.optim.Adagrad``.
+
+    .. math:: s_0 = s_{\mathrm{init}}, \quad s_t = s_{t-1} + g_t^2, \quad
+              u_t = \frac{g_t}{\sqrt{s_t} + \epsilon}
+
+    (torch's ``lr_decay`` is a learning-rate factor; see ``optimizers.adagrad``).
+    """
+    s0 = hparam(initial_accumulator_value, "initial_accumulator_value", 0.0)
+    eps = hparam(eps, "eps", 0.0, lo_open=True)
+    s0c, epsc = _col(s0), _col(eps)
+
+    def init(params):
+        return ScaleByAdagradState(np.zeros(np.shape(params)) + s0c)
+
+    def update(g, state, params):
+        s = state.sum_sq + g * g
+        return g / (np.sqrt(s) + epsc), ScaleByAdagradState(s)
+
+    return _make(init, update, initial_accumulator_value=s0, eps=eps)
+
+
+class ScaleByRmsState(NamedTuple):
+    square_avg: np.ndarray        # (R, D) EMA of g^2
+    grad_avg: np.ndarray | None   # (R, D) EMA of g (centered only)
+
+
+def scale_by_rms(alpha=0.99, eps=1e-8, centered: bool = False) -> GradientTransformation:
+    r"""RMSprop's scaling, as in ``torch.optim.RMSprop``.
+
+    .. math::
+
+        v_t = \alpha v_{t-1} + (1-\alpha) g_t^2, \qquad
+        \bar g_t = \alpha \bar g_{t-1} + (1-\alpha) g_t \ \text{(centered)}, \\
+        u_t = \frac{g_t}{\sqrt{v_t - \bar g_t^2} + \epsilon}
+        \quad\Big(\text{or } \frac{g_t}{\sqrt{v_t} + \epsilon}\Big)
+
+    with :math:`v_0 = \bar g_0 = 0` (no bias correction).
+    """
+    alpha = hparam(alpha, "alpha", 0.0, 1.0)
+    eps = hparam(eps, "eps", 0.0, lo_open=True)
+    centered = bool(centered)
+    ac, omac, epsc = _col(alpha), _col(1.0 - alpha), _col(eps)
+
+    def init(params):
+        return ScaleByRmsState(_zeros(params), _zeros(params) if centered else None)
+
+    def update(g, state, params):
+        v = state.square_avg * ac + omac * (g * g)
+        if centered:
+            m = state.grad_avg + omac * (g - state.grad_avg)
+            avg = np.sqrt(v - m * m) + epsc
+        else:
+            m = None
+            avg = np.sqrt(v) + epsc
+        return g / avg, ScaleByRmsState(v, m)
+
+    return _make(init, update, alpha=alpha, eps=eps)
+
+
+class ScaleByAdamState(NamedTuple):
+    count: int
+    mu: np.ndarray                # (R, D) first moment, EMA of g
+    nu: np.ndarray                # (R, D) second moment, EMA of g^2
+    nu_max: np.ndarray | None     # (R, D) running max of nu (amsgrad only)
+
+
+def scale_by_adam(b1=0.9, b2=0.999, eps=1e-8, amsgrad: bool = False) -> GradientTransformation:
+    r"""Adam's scaling with bias correction, as in ``torch.optim.Adam``.
+
+    .. math::
+
+        m_t = \beta_1 m_{t-1} + (1-\beta_1) g_t, \qquad
+        v_t = \beta_2 v_{t-1} + (1-\beta_2) g_t^2, \\
+        u_t = \frac{m_t / (1-\beta_1^t)}{\sqrt{\hat v_t} / \sqrt{1-\beta_2^t} + \epsilon}
+
+    with :math:`\hat v_t = v_t`, or :math:`\max(\hat v_{t-1}, v_t)` for AMSGrad.
+    :math:`\epsilon` is added *outside* the square root of the bias-corrected moment.
+    """
+    b1 = hparam(b1, "betas[0]", 0.0, 1.0, hi_open=True)
+    b2 = hparam(b2, "betas[1]", 0.0, 1.0, hi_open=True)
+    eps = hparam(eps, "eps", 0.0, lo_open=True)
+    amsgrad = bool(amsgrad)
+    b1c, b2c, epsc = _col(b1), _col(b2), _col(eps)
+    omb1c, omb2c = _col(1.0 - b1), _col(1.0 - b2)
+    sqrt = math.sqrt if isinstance(b2, float) else np.sqrt
+
+    def init(params):
+        return ScaleByAdamState(0, _zeros(params), _zeros(params),
+                                _zeros(params) if amsgrad else None)
+
+    def update(g, state, params):
+        t = state.count + 1
+        mu = state.mu + omb1c * (g - state.mu)
+        nu = state.nu * b2c + omb2c * (g * g)
+        nu_max = np.maximum(state.nu_max, nu) if amsgrad else None
+        denom = np.sqrt(nu_max if amsgrad else nu) / sqrt(1.0 - b2c ** t) + epsc
+        return mu / denom / (1.0 - b1c ** t), ScaleByAdamState(t, mu, nu, nu_max)
+
+    return _make(init, update, b1=b1, b2=b2, eps=eps)
+
+
+class ScaleByNadamState(NamedTuple):
+    count: int
+    mu_product: float | np.ndarray  # prod of momentum coefficients mu_1 ... mu_t
+    mu: np.ndarray                  # (R, D) first moment
+    nu: np.ndarray                  # (R, D) second moment
+
+
+def scale_by_nadam(b1=0.9, b2=0.999, eps=1e-8, momentum_decay=4e-3) -> GradientTransformation:
+    r"""NAdam's scaling (Dozat 2016), as in ``torch.optim.NAdam``.
+
+    .. math::
+
+        \mu_t = \beta_1\big(1 - \tfrac12\, 0.96^{t\psi}\big), \qquad
+        m_t = \beta_1 m_{t-1} + (1-\beta_1) g_t, \qquad
+        v_t = \beta_2 v_{t-1} + (1-\beta_2) g_t^2, \\
+        u_t = \frac{1}{\sqrt{v_t / (1-\beta_2^t)} + \epsilon}\left(
+        \frac{(1-\mu_t)\, g_t}{1 - \prod_{i\le t}\mu_i}
+        + \frac{\mu_{t+1}\, m_t}{1 - \prod_{i\le t+1}\mu_i}\right)
+
+    where :math:`\psi` is torch's ``momentum_decay``.
+    """
+    b1 = hparam(b1, "betas[0]", 0.0, 1.0, hi_open=True)
+    b2 = hparam(b2, "betas[1]", 0.0, 1.0, hi_open=True)
+    eps = hparam(eps, "eps", 0.0, lo_open=True)
+    psi = hparam(momentum_decay, "momentum_decay", 0.0)
+    b1c, b2c, epsc, psic = _col(b1), _col(b2), _col(eps), _col(psi)
+    omb1c, omb2c = _col(1.0 - b1), _col(1.0 - b2)
+
+    def init(params):
+        return ScaleByNadamState(0, 1.0, _zeros(params), _zeros(params))
+
+    def update(g, state, params):
+        t = state.count + 1
+        mu_t = b1c * (1.0 - 0.5 * 0.96 ** (t * psic))
+        mu_next = b1c * (1.0 - 0.5 * 0.96 ** ((t + 1) * psic))
+        prod = state.mu_product * mu_t
+        m = state.mu + omb1c * (g - state.mu)
+        v = state.nu * b2c + omb2c * (g * g)
+        denom = np.sqrt(v / (1.0 - b2c ** t)) + epsc
+        out = (g * ((1.0 - mu_t) / (1.0 - prod)) + m * (mu_next / (1.0 - prod * mu_next))) / denom
+        return out, ScaleByNadamState(t, prod, m, v)
+
+    return _make(init, update, b1=b1, b2=b2, eps=eps, momentum_decay=psi)
+
+
+class ScaleByAdamaxState(NamedTuple):
+    count: int
+    mu: np.ndarray       # (R, D) first moment
+    exp_inf: np.ndarray  # (R, D) exponentially weighted infinity norm
+
+
+def scale_by_adamax(b1=0.9, b2=0.999, eps=1e-8) -> GradientTransformation:
+    r"""Adamax's scaling (Adam in the infinity norm), as in ``torch.optim.Adamax``.
+
+    .. math::
+
+        m_t = \beta_1 m_{t-1} + (1-\beta_1) g_t, \qquad
+        u^\infty_t = \max(\beta_2 u^\infty_{t-1},\ |g_t| + \epsilon), \qquad
+        u_t = \frac{m_t}{(1-\beta_1^t)\, u^\infty_t}
+    """
+    b1 = hparam(b1, "betas[0]", 0.0, 1.0, hi_open=True)
+    b2 = hparam(b2, "betas[1]", 0.0, 1.0, hi_open=True)
+    eps = hparam(eps, "eps", 0.0, lo_open=True)
+    b1c, b2c, epsc, omb1c = _col(b1), _col(b2), _col(eps), _col(1.0 - b1)
+
+    def init(params):
+        return ScaleByAdamaxState(0, _zeros(params), _zeros(params))
+
+    def update(g, state, params):
+        t = state.count + 1
+        mu = state.mu + omb1c * (g - state.mu)
+        u_inf = np.maximum(state.exp_inf * b2c, np.abs(g) + epsc)
+        return mu / u_inf / (1.0 - b1c ** t), ScaleByAdamaxState(t, mu, u_inf)
+
+    return _make(init, update, b1=b1, b2=b2, eps=eps)
+
+
+class ScaleByAdadeltaState(NamedTuple):
+    square_avg: np.ndarray  # (R, D) EMA of g^2
+    acc_delta: np.ndarray   # (R, D) EMA of squared steps
+
+
+def scale_by_adadelta(rho=0.9, eps=1e-6) -> GradientTransformation:
+    r"""Adadelta's scaling (Zeiler 2012), as in ``torch.optim.Adadelta``.
+
+    .. math::
+
+        v_t = \rho v_{t-1} + (1-\rho) g_t^2, \qquad
+        u_t = \frac{\sqrt{a_{t-1} + \epsilon}}{\sqrt{v_t + \epsilon}}\, g_t, \qquad
+        a_t = \rho a_{t-1} + (1-\rho) u_t^2
+    """
+    rho = hparam(rho, "rho", 0.0, 1.0)
+    eps = hparam(eps, "eps", 0.0, lo_open=True)
+    rc, omrc, epsc = _col(rho), _col(1.0 - rho), _col(eps)
+
+    def init(params):
+        return ScaleByAdadeltaState(_zeros(params), _zeros(params))
+
+    def update(g, state, params):
+        v = state.square_avg * rc + omrc * (g * g)
+        delta = np.sqrt(state.acc_delta + epsc) / np.sqrt(v + epsc) * g
+        acc = state.acc_delta * rc + omrc * (delta * delta)
+        return delta, ScaleByAdadeltaState(v, acc)
+
+    return _make(init, update, rho=rho, eps=eps)
+
+
+# ---------------------------------------------------------------- learning rate
+
+
+class ScaleByLearningRateState(NamedTuple):
+    count: int              # updates done so far
+    lr: np.ndarray          # (R,) effective lr of the most recent update (before any: of the first)
+    lr_scale: np.ndarray    # (R,) per-run multiplier (ReduceLROnPlateau); ones by default
+
+
+def scale_by_learning_rate(lr: float | np.ndarray | Callable) -> GradientTransformation:
+    r"""The descent step :math:`u_t = -\eta_t\, d_t` with :math:`\eta_t = \eta(t)\, s`.
+
+    ``lr`` is a scalar, an ``(R,)`` array, or a schedule ``lr(count)`` returning either,
+    where ``count`` is the number of updates already done (0 for the first) -- the value
+    a ``torch.optim.lr_scheduler`` stepped once after each optimizer step gives torch.
+    :math:`s` is the per-run ``lr_scale`` of the state (ones; lowered by plateau logic).
+    A schedule is validated once, on ``lr(0)``.
+    """
+    if callable(lr):
+        fn = lr
+        first = hparam(fn(0), "lr", 0.0)
+    else:
+        fn = None
+        first = hparam(lr, "lr", 0.0)
+    const = first
+
+    def init(params):
+        R = np.shape(params)[0]
+        scale_ = np.ones(R)
+        return ScaleByLearningRateState(0, np.broadcast_to(first, (R,)) * scale_, scale_)
+
+    def update(d, state, params):
+        lr_t = (const if fn is None else fn(state.count)) * state.lr_scale
+        u = d * lr_t[:, None]
+        np.negative(u, out=u)  # -(lr d) == (-lr) d exactly, as torch's add_(d, alpha=-lr)
+        return u, ScaleByLearningRateState(state.count + 1, lr_t, state.lr_scale)
+
+    return _make(init, update, lr=first)
