@@ -20,9 +20,11 @@ so ``schedule(np.arange(T))`` is ``(R, T)``: one row per run, ready for one plot
 ``stack([s1, s2, ...])`` races different schedules: its runs are theirs, concatenated.
 
 Torch's schedulers are recursive (each value is the previous one times a factor).
-Where that recursion equals a closed form to rounding (step, multistep, exponential,
-linear warm-up) we use the closed form; cosine annealing follows torch's recursion past
-``T_max`` (see :func:`cosine`).  Bad arguments raise ``ValueError`` naming the
+Where that recursion equals a closed form to rounding (step, multistep, exponential)
+we use the closed form; :func:`linear` tabulates torch's product and :func:`cosine`
+follows torch's recursion past ``T_max``.  Learning rates below the normal float range
+(< 2.2e-308, e.g. ``exponential(1, 0.1)`` after 308 steps) are subnormal and equal
+torch's only to that absolute precision.  Bad arguments raise ``ValueError`` naming the
 parameter and its allowed range, when the schedule is built.
 """
 
@@ -211,17 +213,25 @@ def linear(lr, start_factor=1.0 / 3, end_factor=1.0, total_iters: int = 5) -> Sc
 
     With the defaults a warm-up from :math:`\eta/3` to :math:`\eta` in 5 steps.  torch:
     ``LinearLR(optimizer, start_factor=a, end_factor=b, total_iters=n)`` (same ranges:
-    :math:`a \in (0, 1]`, :math:`b \in [0, 1]`).
+    :math:`a \in (0, 1]`, :math:`b \in [0, 1]`).  Torch multiplies the lr by
+    :math:`1 + \frac{b - a}{n a + (t - 1)(b - a)}` at each step :math:`t \le n`; the product
+    telescopes to the formula above but, with :math:`b = 0`, ends at ~1e-17 :math:`\eta`
+    rather than 0.  To equal torch everywhere the :math:`n + 1` values are that product
+    (``np.cumprod``, torch's order), tabulated when the schedule is built.
     """
     lr = hparam(lr, "lr", 0.0)
     start_factor = hparam(start_factor, "start_factor", 0.0, 1.0, lo_open=True)
     end_factor = hparam(end_factor, "end_factor", 0.0, 1.0)
     total_iters = check_int(total_iters, "total_iters", 1)
-    lr_c, a, b = _c(lr), _c(start_factor), _c(end_factor)
-    return _make("linear",
-                 lambda t: lr_c * (a + (b - a) * np.minimum(t, total_iters) / total_iters),
-                 lr=lr, start_factor=start_factor, end_factor=end_factor,
-                 total_iters=total_iters)
+    n, a, b = total_iters, _c(start_factor), _c(end_factor)
+    k = np.arange(1, n + 1)
+    R = _runs(lr, start_factor, end_factor)
+    lead = () if R is None else (R,)
+    factors = 1.0 + (b - a) / (n * a + (k - 1) * (b - a))
+    first = np.broadcast_to(_c(lr) * a, lead + (1,))
+    table = np.cumprod(np.concatenate([first, np.broadcast_to(factors, lead + (n,))], -1), -1)
+    return _make("linear", lambda t: table[..., np.minimum(t, n)],
+                 lr=lr, start_factor=start_factor, end_factor=end_factor, total_iters=n)
 
 
 _CYCLIC_MODES = ("triangular", "triangular2", "exp_range")
