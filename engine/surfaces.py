@@ -284,7 +284,9 @@ def goldstein_price() -> Problem:
     r"""Goldstein-Price: :math:`L = [1 + (x + y + 1)^2 a(x, y)]\,[30 + (2x - 3y)^2 b(x, y)]`
     with :math:`a = 19 - 14x + 3x^2 - 14y + 6xy + 3y^2`,
     :math:`b = 18 - 32x + 12x^2 + 48y - 36xy + 27y^2`; values span six decades
-    (log color); global minimum :math:`L(0, -1) = 3`, several local minima."""
+    (log color); global minimum :math:`L(0, -1) = 3`, several local minima (from the
+    default start, SGD with momentum 0.9 and lr 1e-6 reaches the global one in 500
+    steps, Adam with lr 0.05 stops at the local minimum :math:`L(-0.6, -0.4) = 30`)."""
 
     def parts(params):
         x, y = _xy(params)
@@ -304,7 +306,7 @@ def goldstein_price() -> Problem:
         B_y = -6.0 * v * b + v * v * (48.0 - 36.0 * x + 54.0 * y)
         return np.stack([A_x * B + A * B_x, A_y * B + A * B_y], axis=1)
 
-    return _make("goldstein_price", loss, grad, ((-2, 2), (-2, 2)), (-1.2, 1.4), [[0.0, -1.0]],
+    return _make("goldstein_price", loss, grad, ((-2, 2), (-2, 2)), (-1.5, -1.5), [[0.0, -1.0]],
                  {}, log_scale=True, f_min=3.0,
                  latex=r"L = [1 + (x{+}y{+}1)^2 (19 - 14x + 3x^2 - 14y + 6xy + 3y^2)]"
                        r"\,[30 + (2x{-}3y)^2 (18 - 32x + 12x^2 + 48y - 36xy + 27y^2)]")
@@ -316,7 +318,8 @@ def himmelblau() -> Problem:
     r"""Himmelblau: :math:`L = (x^2 + y - 11)^2 + (x + y^2 - 7)^2`; four global minima
     with :math:`L = 0` (at :math:`(3, 2)` and three irrational points) and a local
     maximum near :math:`(-0.27, -0.92)`, next to which the default start lies, so
-    different optimizers fall into different minima."""
+    different optimizers fall into different minima (in 500 steps, SGD with lr 0.01 into
+    :math:`(3.58, -1.85)`, Adam with lr 0.1 into :math:`(3, 2)`)."""
 
     def loss(params):
         x, y = _xy(params)
@@ -331,7 +334,7 @@ def himmelblau() -> Problem:
               [-2.805118086952745, 3.131312518250573],
               [-3.779310253377747, -3.2831859912861696],
               [3.5844283403304917, -1.8481265269644036]]
-    return _make("himmelblau", loss, grad, ((-5, 5), (-5, 5)), (-0.5, -0.6), minima, {},
+    return _make("himmelblau", loss, grad, ((-5, 5), (-5, 5)), (-0.27, -0.9), minima, {},
                  log_scale=True, f_min=0.0,
                  latex=r"L(x, y) = (x^2 + y - 11)^2 + (x + y^2 - 7)^2")
 

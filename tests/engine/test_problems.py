@@ -249,6 +249,29 @@ def test_rastrigin_has_many_local_minima():
     assert lower.sum() >= 50
 
 
+def descend(problem, optimizer, steps=500):
+    """Final params of ``optimizer`` run from the problem's default start."""
+    theta = problem.start[None].copy()
+    state = optimizer.init(theta)
+    for _ in range(steps):
+        updates, state = optimizer.update(problem.grad(theta), state, theta)
+        theta = theta + updates
+    return theta[0]
+
+
+def test_default_starts_separate_the_optimizers():
+    """The documented races: different optimizers end in different minima."""
+    O = pytest.importorskip("descentlab.engine.optimizers")
+    p = P.get("himmelblau")
+    np.testing.assert_allclose(descend(p, O.sgd(0.01)), p.minima[3], atol=1e-6)
+    np.testing.assert_allclose(descend(p, O.adam(0.1)), p.minima[0], atol=1e-6)
+    g = P.get("goldstein_price")
+    heavy_ball = descend(g, O.sgd(1e-6, momentum=0.9))
+    assert g.loss(heavy_ball[None])[0] == pytest.approx(3.0, abs=0.1)
+    adam = descend(g, O.adam(0.05))
+    assert g.loss(adam[None])[0] == pytest.approx(30.0, abs=0.1)
+
+
 def test_plateau_is_flat_away_from_the_well():
     p = P.get("plateau", width=0.5)
     assert np.linalg.norm(p.grad(p.start[None])) < 1e-2
