@@ -53,6 +53,9 @@ def _col(value):
     return value if isinstance(value, float) else value[:, None]
 
 
+_TORCH_NAMES = {"b1": "betas[0]", "b2": "betas[1]"}
+
+
 def _make(init, update, **hparams) -> GradientTransformation:
     """Wrap ``init`` so it checks every per-run hyperparameter has length R (once)."""
     runs = common_runs(*(runs_of(v) for v in hparams.values()))
@@ -60,7 +63,7 @@ def _make(init, update, **hparams) -> GradientTransformation:
     def checked_init(params):
         R = np.shape(params)[0]
         for name, v in hparams.items():
-            per_run(v, R, name)
+            per_run(v, R, _TORCH_NAMES.get(name, name))
         return init(params)
 
     return GradientTransformation(checked_init, update, runs)
