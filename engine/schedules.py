@@ -63,6 +63,8 @@ __all__ = [
 
 def _steps(step) -> np.ndarray:
     """``step`` as an int64 array; ValueError unless every entry is an integer >= 0."""
+    if isinstance(step, (int, np.integer)) and not isinstance(step, bool) and step >= 0:
+        return np.array(step, dtype=np.int64)              # the optimizer's per-step call
     arr = np.asarray(step)
     if arr.dtype == bool or arr.dtype.kind not in "iuf":
         raise ValueError(f"step must be an integer >= 0 or an array of them, got {step!r}")
@@ -175,6 +177,8 @@ def _cosine_fn(lr_c, eta_c, T: int):
 
     def fn(t):
         first = eta_c + (lr_c - eta_c) * _cos_factor(t, T) / 2
+        if t.size == 0 or t.max() <= T:
+            return first
         a = t - (t - T - 1) % (2 * T)          # the restart of t's later half-period
         later = eta_c + anchor * _cos_factor(t, T) / _cos_factor(a, T)
         return np.where(t <= T, first, later)
@@ -202,6 +206,7 @@ def cosine(lr, T_max: int, eta_min=0.0) -> Schedule:
     lr = hparam(lr, "lr", 0.0)
     T_max = check_int(T_max, "T_max", 1)
     eta_min = hparam(eta_min, "eta_min", 0.0)
+    _runs(lr, eta_min)
     return _make("cosine", _cosine_fn(_c(lr), _c(eta_min), T_max),
                  lr=lr, T_max=T_max, eta_min=eta_min)
 
@@ -254,6 +259,7 @@ def cyclic(base_lr, max_lr, step_size_up: int = 2000, step_size_down: int | None
     """
     base_lr = hparam(base_lr, "base_lr", 0.0)
     max_lr = hparam(max_lr, "max_lr", 0.0)
+    _runs(base_lr, max_lr)
     if np.any(np.asarray(max_lr) < np.asarray(base_lr)):
         raise ValueError(f"max_lr must be >= base_lr; got max_lr={max_lr!r}, "
                          f"base_lr={base_lr!r}")
@@ -312,6 +318,7 @@ def one_cycle(max_lr, total_steps: int, pct_start=0.3, anneal_strategy: str = "c
         raise ValueError(f"anneal_strategy must be one of cos, linear; got {anneal_strategy!r}")
     div_factor = hparam(div_factor, "div_factor", 0.0, lo_open=True)
     final_div_factor = hparam(final_div_factor, "final_div_factor", 0.0, lo_open=True)
+    _runs(max_lr, pct_start, div_factor, final_div_factor)
     three_phase = bool(three_phase)
     T = total_steps
     warm = np.asarray(pct_start) * T
@@ -363,6 +370,7 @@ def warmup_cosine(lr, warmup_steps: int, total_steps: int, eta_min=0.0) -> Sched
     warmup_steps = check_int(warmup_steps, "warmup_steps", 0)
     total_steps = check_int(total_steps, "total_steps", warmup_steps + 1)
     eta_min = hparam(eta_min, "eta_min", 0.0)
+    _runs(lr, eta_min)
     w = warmup_steps
     lr_c = _c(lr)
     a = 1.0 / (w + 1)

@@ -169,6 +169,7 @@ def test_shape_rules():
     assert per_run(np.arange(5)).shape == (3, 5)
     assert per_run(np.zeros((2, 4), dtype=int)).shape == (3, 2, 4)
     assert per_run.runs == 3 and shared.runs is None
+    assert shared(np.arange(0)).shape == (0,) and per_run(np.arange(0)).shape == (3, 0)
 
 
 def test_constant_shapes_and_values():
@@ -368,6 +369,29 @@ BAD = [
 def test_bad_arguments_raise_naming_the_parameter(fn, kwargs, message):
     with pytest.raises(ValueError, match=message):
         fn(**kwargs)
+
+
+MISMATCHED = [
+    ("step", {"lr": [0.1, 0.2], "step_size": 3, "gamma": [0.5, 0.5, 0.5]}),
+    ("multistep", {"lr": [0.1, 0.2], "milestones": [3], "gamma": [0.5, 0.5, 0.5]}),
+    ("exponential", {"lr": [0.1, 0.2], "gamma": [0.9, 0.9, 0.9]}),
+    ("cosine", {"lr": [0.1, 0.2], "T_max": 5, "eta_min": [0.0, 0.0, 0.0]}),
+    ("linear", {"lr": [0.1, 0.2], "start_factor": [0.5, 0.5, 0.5]}),
+    ("cyclic", {"base_lr": [0.0, 0.0], "max_lr": [0.1, 0.1, 0.1]}),
+    ("cyclic", {"base_lr": [0.0, 0.0], "max_lr": 0.1, "mode": "exp_range",
+                "gamma": [0.9, 0.9, 0.9]}),
+    ("one_cycle", {"max_lr": [0.1, 0.2], "total_steps": 50, "div_factor": [5.0, 5.0, 5.0]}),
+    ("warmup_cosine", {"lr": [0.1, 0.2], "warmup_steps": 2, "total_steps": 9,
+                       "eta_min": [0.0, 0.0, 0.0]}),
+    ("cosine_restarts", {"lr": [0.1, 0.2], "T_0": 3, "eta_min": [0.0, 0.0, 0.0]}),
+]
+
+
+@pytest.mark.parametrize(("name", "kwargs"), MISMATCHED,
+                         ids=[f"{n}-{i}" for i, (n, _) in enumerate(MISMATCHED)])
+def test_per_run_arguments_of_different_lengths_raise(name, kwargs):
+    with pytest.raises(ValueError, match="disagree on the number of runs"):
+        build(name, kwargs)
 
 
 @pytest.mark.parametrize("step", [-1, np.array([0, 3, -2]), 1.5, True, "3", np.nan, None])
