@@ -23,7 +23,7 @@ import math
 import numpy as np
 
 from . import surfaces
-from .checks import check_int, check_params
+from .checks import check_int, check_params, hparam
 from .surfaces import (
     Problem,
     ackley,
@@ -99,6 +99,8 @@ def numerical_grad(loss, params, eps: float = FD_EPS) -> np.ndarray:
     Error :math:`O(h^2)` for smooth losses.
     """
     x = check_params(params)
+    if eps != FD_EPS:
+        eps = hparam(eps, "eps", 0.0, 1.0, lo_open=True)
     R, D = x.shape
     h = eps * np.maximum(1.0, np.abs(x))                     # (R, D)
     eye = np.eye(D)[:, None, :]                              # (D, 1, D): e_d

@@ -445,6 +445,8 @@ def test_custom_rejects_bad_functions_and_arguments():
     p = P.custom(lambda t: (t ** 2).sum(1))
     with pytest.raises(ValueError, match="params must have shape"):
         p.loss(np.zeros(2))
+    with pytest.raises(ValueError, match=r"eps must be in \(0, 1\]"):
+        P.numerical_grad(p.loss, np.ones((1, 2)), eps=0.0)
 
 
 # ---------------------------------------------------------------- grid
