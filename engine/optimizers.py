@@ -405,7 +405,8 @@ def quantities(state) -> dict[str, np.ndarray]:
             continue
         for name in s._fields:
             value = getattr(s, name)
-            if isinstance(value, np.ndarray) and value.ndim == 2 and name not in out:
+            if isinstance(value, np.ndarray) and value.ndim == 2 and name not in out \
+                    and name != "mu_product":  # (R, 1) with per-run betas: not a (R, D) quantity
                 out[name] = value
     if lr_state is not None:
         R = lr_state.lr.shape[0]

@@ -240,6 +240,9 @@ def test_quantities_names():
     assert q["mu"].shape == x.shape and q["count"].tolist() == [0, 0, 0]
     assert "velocity" in quantities(optimizers.sgd(momentum=0.9).init(x))
     assert "sum_sq" in quantities(optimizers.adagrad().init(x))
+    nadam = optimizers.nadam(betas=(np.array([0.9, 0.8, 0.7]), 0.999))
+    _, s = nadam.update(x, nadam.init(x), x)
+    assert set(quantities(s)) == {"mu", "nu", "count", "lr"}
     assert {"square_avg", "grad_avg", "velocity"} <= set(
         quantities(optimizers.rmsprop(centered=True, momentum=0.5).init(x)))
 
