@@ -62,7 +62,7 @@ _REGISTRY = {
               goldstein_price)
 }
 
-FD_EPS = np.finfo(np.float64).eps ** (1.0 / 3.0)  # ~6.1e-6, the central-difference optimum
+FD_EPS = float(np.finfo(np.float64).eps) ** (1.0 / 3.0)  # ~6.1e-6, the central-difference optimum
 
 
 def names() -> list[str]:
