@@ -80,9 +80,10 @@ class Schedule:
     """A learning-rate schedule: call it with a step count (int or integer array).
 
     ``name`` and ``params`` say how it was built (``get(s.name, **s.params)`` rebuilds
-    it), ``latex`` is its formula, ``runs`` is R when some argument is an ``(R,)`` array
-    (else ``None``).  ``fn`` maps a flat int64 array of steps ``(N,)`` to ``(N,)`` or
-    ``(R, N)`` learning rates (per-run arguments are stored as ``(R, 1)`` columns).
+    it, except for a :func:`stack`), ``latex`` is its formula, ``runs`` is R when some
+    argument is an ``(R,)`` array (else ``None``).  ``fn`` maps a flat int64 array of
+    steps ``(N,)`` to ``(N,)`` or ``(R, N)`` learning rates (per-run arguments are stored
+    as ``(R, 1)`` columns).
     """
 
     __slots__ = ("name", "params", "latex", "runs", "_fn")
