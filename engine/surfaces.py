@@ -291,8 +291,8 @@ def goldstein_price() -> Problem:
     def parts(params):
         x, y = _xy(params)
         u, v = x + y + 1.0, 2.0 * x - 3.0 * y
-        a = 19.0 - 14.0 * x + 3.0 * x * x - 14.0 * y + 6.0 * x * y + 3.0 * y * y
-        b = 18.0 - 32.0 * x + 12.0 * x * x + 48.0 * y - 36.0 * x * y + 27.0 * y * y
+        a = 19.0 + x * (3.0 * x - 14.0 + 6.0 * y) + y * (3.0 * y - 14.0)
+        b = 18.0 + x * (12.0 * x - 32.0 - 36.0 * y) + y * (27.0 * y + 48.0)
         return x, y, u, v, a, b, 1.0 + u * u * a, 30.0 + v * v * b
 
     def loss(params):
@@ -348,7 +348,9 @@ def rastrigin(A=10.0) -> Problem:
 
     def loss(params):
         x, y = _xy(params)
-        return 2.0 * A + x * x - A * np.cos(TAU * x) + y * y - A * np.cos(TAU * y)
+        waves = np.cos(TAU * x)
+        waves += np.cos(TAU * y)
+        return (x * x + y * y + 2.0 * A) - A * waves
 
     def grad(params):
         x, y = _xy(params)
@@ -369,11 +371,17 @@ def ackley() -> Problem:
     def parts(params):
         x, y = _xy(params)
         r = np.sqrt(0.5 * (x * x + y * y))
-        return x, y, r, np.exp(-0.2 * r), np.exp(0.5 * (np.cos(TAU * x) + np.cos(TAU * y)))
+        c = np.cos(TAU * x)                 # in place: fewer big temporaries for grids
+        c += np.cos(TAU * y)
+        c *= 0.5
+        return x, y, r, np.exp(-0.2 * r), np.exp(c, out=c)
 
     def loss(params):
         _, _, _, e1, e2 = parts(params)
-        return -20.0 * e1 - e2 + 20.0 + math.e
+        e1 *= -20.0
+        e1 -= e2
+        e1 += 20.0 + math.e
+        return e1
 
     def grad(params):
         x, y, r, e1, e2 = parts(params)
