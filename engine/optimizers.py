@@ -332,6 +332,12 @@ def current_lr(state) -> np.ndarray:
     :math:`\eta / (1 + (t-1)\delta)`; through :func:`race`, all blocks concatenated."""
     if isinstance(state, RaceState):
         return np.concatenate([current_lr(s) for s in state.inner])
+    if isinstance(state, ChainState):  # fast path for the usual flat chain
+        for s in state.inner:
+            if isinstance(s, ScaleByLearningRateState):
+                return s.lr
+            if isinstance(s, ChainState):
+                break
     for s in _lr_states(state):
         return s.lr
     raise ValueError("state has no learning rate (no scale_by_learning_rate inside)")
