@@ -1,0 +1,95 @@
+"""Controls bound to the model with validation feedback.
+
+:func:`bind` links a widget's ``value`` to a model trait both ways.  A value the model
+rejects (its ``@validate`` raises with the engine's message) is shown in the error line
+and the control snaps back to the model's last good value; the model and the run are
+untouched.  A good value clears the error line.
+"""
+
+from __future__ import annotations
+
+import html
+from collections.abc import Callable
+
+import ipywidgets as W
+import traitlets as T
+
+__all__ = ["ErrorLine", "bind", "button"]
+
+
+class ErrorLine:
+    """A visible red line for the last rejected input ("" hides it)."""
+
+    def __init__(self):
+        self.widget = W.HTML(layout=W.Layout(min_height="24px"))
+        self.message = ""
+
+    def show(self, message: str) -> None:
+        self.message = message
+        self.widget.value = ("<span style='color:#B00020;font-size:15px;font-weight:600'>"
+                             f"⚠ {html.escape(message)}"
+                             "</span>") if message else ""
+
+    def clear(self) -> None:
+        if self.message:
+            self.show("")
+
+
+def bind(widget: W.ValueWidget, model: T.HasTraits, name: str, errors: ErrorLine,
+         to_model: Callable = lambda v: v, from_model: Callable = lambda v: v) -> W.ValueWidget:
+    """Two-way binding of ``widget.value`` and ``model.<name>`` with rejection handling.
+
+    ``to_model`` / ``from_model`` convert between the widget's and the model's values;
+    a ``to_model`` that raises ``ValueError`` counts as a rejection too.
+    """
+    guard = {"busy": False}
+
+    def push(change):
+        if guard["busy"]:
+            return
+        try:
+            setattr(model, name, to_model(change["new"]))
+        except (T.TraitError, ValueError) as err:
+            errors.show(str(err))
+            guard["busy"] = True
+            try:
+                widget.value = from_model(getattr(model, name))
+            finally:
+                guard["busy"] = False
+        else:
+            errors.clear()
+
+    def pull(change):
+        if guard["busy"]:
+            return
+        guard["busy"] = True
+        try:
+            widget.value = from_model(change["new"])
+        finally:
+            guard["busy"] = False
+
+    guard["busy"] = True
+    try:
+        widget.value = from_model(getattr(model, name))
+    finally:
+        guard["busy"] = False
+    widget.observe(push, "value")
+    model.observe(pull, name)
+    return widget
+
+
+def button(description: str, icon: str, action: Callable[[], object], tooltip: str = "",
+           errors: ErrorLine | None = None) -> W.Button:
+    b = W.Button(description=description, icon=icon, tooltip=tooltip,
+                 layout=W.Layout(width="auto"))
+
+    def click(_):
+        try:
+            action()
+        except (RuntimeError, ValueError) as err:
+            if errors is None:
+                raise
+            errors.show(str(err))
+
+    b.on_click(click)
+    return b

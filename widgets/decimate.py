@@ -1,0 +1,38 @@
+"""Display decimation: at most ``max_points`` per line, always the first and latest point.
+
+The History keeps every step; charts receive a strided subset so one frame stays one
+small message however long the run.  The stride is a power of two, so the retained
+steps change only when the stride doubles (no shimmering while a run grows).
+"""
+
+from __future__ import annotations
+
+import numpy as np
+
+__all__ = ["MAX_POINTS", "display_indices", "at_least_two"]
+
+MAX_POINTS = 2000
+
+
+def display_indices(n: int, max_points: int = MAX_POINTS) -> np.ndarray:
+    """Indices into a series of length ``n``: ``0, s, 2s, ...`` plus ``n - 1``.
+
+    ``s`` is the smallest power of two with at most ``max_points`` indices in all.
+    """
+    if max_points < 2:
+        raise ValueError(f"max_points must be an integer in [2, inf), got {max_points}")
+    if n <= max_points:
+        return np.arange(n)
+    stride = 1
+    while (n - 2) // stride + 2 > max_points:
+        stride *= 2
+    idx = np.arange(0, n - 1, stride)
+    return np.append(idx, n - 1)
+
+
+def at_least_two(a: np.ndarray) -> np.ndarray:
+    """``a`` with its last axis repeated to length 2 when it has one point: bqplot squeezes
+    a ``(R, 1)`` line array to ``(R,)`` (one line of R points), so a single step is drawn
+    as a zero-length line."""
+    a = np.asarray(a)
+    return np.repeat(a, 2, axis=-1) if a.shape[-1] == 1 else a

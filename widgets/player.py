@@ -1,0 +1,114 @@
+"""The player: ONE asyncio task drives time -- play, pause, single step, speed, frame rate.
+
+Each frame calls ``frame(k)`` (advance the engine ``k = speed`` steps and redraw) and
+then sleeps until the next frame is due, at most ``fps`` frames per second.  ``frame``
+returns False when there is nothing left to do (every run stopped); the player pauses.
+
+At most one task is ever alive: ``play`` starts a task only when none is running, and
+``pause`` only lowers the ``playing`` flag, which the task reads after its sleep (a
+pause followed by a play inside one frame keeps the same task).  ``close`` cancels it.
+Nothing starts on construction: a new player is paused.
+"""
+
+from __future__ import annotations
+
+import asyncio
+from collections.abc import Callable
+
+import traitlets as T
+
+from .timing import running_loop
+
+__all__ = ["Player"]
+
+
+class Player(T.HasTraits):
+    """Frame loop over ``frame(k) -> bool``.  Traits: ``playing``, ``speed``, ``fps``."""
+
+    playing = T.Bool(False)
+    speed = T.Int(1, help="engine steps per frame")
+    fps = T.Float(30.0, help="target frames per second")
+    frames = T.Int(0, help="frames drawn so far")
+
+    def __init__(self, frame: Callable[[int], bool], **kwargs):
+        super().__init__(**kwargs)
+        self._frame = frame
+        self._task: asyncio.Task | None = None
+        self.on_stop: Callable[[], object] | None = None
+        self.on_error: Callable[[Exception], object] | None = None
+
+    @T.validate("speed")
+    def _check_speed(self, proposal):
+        v = proposal["value"]
+        if not 1 <= v <= 100_000:
+            raise T.TraitError(f"speed must be an integer in [1, 100000], got {v}")
+        return v
+
+    @T.validate("fps")
+    def _check_fps(self, proposal):
+        v = proposal["value"]
+        if not 0.5 <= v <= 120:
+            raise T.TraitError(f"fps must be in [0.5, 120]; got {v:g}")
+        return v
+
+    @property
+    def task(self) -> asyncio.Task | None:
+        """The live frame task, or None."""
+        return self._task if self._task is not None and not self._task.done() else None
+
+    def play(self) -> None:
+        """Start (or keep) playing.  Needs a running event loop (a kernel has one)."""
+        self.playing = True
+        if self.task is None:
+            loop = running_loop()
+            if loop is None:
+                self.playing = False
+                raise RuntimeError("play needs a running asyncio event loop (a Jupyter "
+                                   "kernel has one); use step() outside a kernel")
+            self._task = loop.create_task(self._run())
+
+    def pause(self) -> None:
+        self.playing = False
+
+    def toggle(self) -> None:
+        self.pause() if self.playing else self.play()
+
+    def step(self) -> bool:
+        """Pause and advance exactly one engine step."""
+        self.pause()
+        return self.tick(1)
+
+    def tick(self, k: int | None = None) -> bool:
+        """One frame of ``k`` (default ``speed``) steps, right now."""
+        self.frames += 1
+        return bool(self._frame(self.speed if k is None else k))
+
+    async def _run(self) -> None:
+        loop = asyncio.get_running_loop()
+        try:
+            while self.playing:
+                t0 = loop.time()
+                try:
+                    more = self.tick()
+                except Exception as err:  # shown in the app's error line, never lost
+                    self.playing = False
+                    if self.on_error is None:
+                        raise
+                    self.on_error(err)
+                    break
+                if not more:
+                    self.playing = False
+                    if self.on_stop is not None:
+                        self.on_stop()
+                    break
+                await asyncio.sleep(max(0.0, 1.0 / self.fps - (loop.time() - t0)))
+        finally:
+            if self._task is asyncio.current_task():
+                self._task = None
+
+    def close(self) -> None:
+        """Stop for good: cancel the task (if any)."""
+        self.playing = False
+        if self._task is not None:
+            self._task.cancel()
+            self._task = None
