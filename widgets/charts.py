@@ -61,7 +61,7 @@ class LossChart:
         self.lines = bq.Lines(x=np.zeros(2), y=np.zeros((1, 2)),
                               scales={"x": self.sx, "y": self.log}, stroke_width=2.5,
                               display_legend=True)
-        self.ay = bq.Axis(scale=self.log, orientation="vertical", label="L(θ) − L*",
+        self.ay = bq.Axis(scale=self.log, side="left", label="L(θ) − L*",
                           tick_format=".0e", tick_style=TICKS)
         ax = bq.Axis(scale=self.sx, label="step t", tick_style=TICKS)
         self.figure = _figure([self.lines], [ax, self.ay], "loss", **size)
@@ -94,7 +94,7 @@ class ToleranceBars:
         self.bars = bq.Bars(x=["run"], y=np.zeros(1), scales={"x": self.sx, "y": self.sy},
                             color_mode="element", padding=0.2)
         ax = bq.Axis(scale=self.sx, tick_style={"font-size": "12px"})
-        ay = bq.Axis(scale=self.sy, orientation="vertical", label="steps", tick_style=TICKS)
+        ay = bq.Axis(scale=self.sy, side="left", label="steps", tick_style=TICKS)
         self.figure = _figure([self.bars], [ax, ay], "steps to tolerance", **size)
         self._hist = None
         self._seen = 0
@@ -148,7 +148,7 @@ class TraceChart:
         self.lines = bq.Lines(x=np.zeros(2), y=np.zeros((1, 2)),
                               scales={"x": self.sx, "y": self.sy}, stroke_width=2)
         ax = bq.Axis(scale=self.sx, label="step t", tick_style=TICKS)
-        ay = bq.Axis(scale=self.sy, orientation="vertical", label="θ", tick_style=TICKS)
+        ay = bq.Axis(scale=self.sy, side="left", label="θ", tick_style=TICKS)
         self.figure = _figure([self.lines], [ax, ay], "parameters θ₁ (solid), θ₂ (faint)",
                               **size)
 
@@ -172,7 +172,7 @@ class UpdateNormChart:
         self.lines = bq.Lines(x=np.zeros(2), y=np.zeros((1, 2)),
                               scales={"x": self.sx, "y": self.sy}, stroke_width=2)
         ax = bq.Axis(scale=self.sx, label="step t", tick_style=TICKS)
-        ay = bq.Axis(scale=self.sy, orientation="vertical", label="‖u‖", tick_format=".0e",
+        ay = bq.Axis(scale=self.sy, side="left", label="‖u‖", tick_format=".0e",
                      tick_style=TICKS)
         self.figure = _figure([self.lines], [ax, ay], "update size ‖u_t‖", **size)
 
@@ -198,7 +198,7 @@ class ScheduleChart:
         self.now = bq.Scatter(x=np.zeros(1), y=np.zeros(1), scales=sc, default_size=80,
                               stroke="black")
         ax = bq.Axis(scale=self.sx, label="step t", tick_style=TICKS)
-        ay = bq.Axis(scale=self.sy, orientation="vertical", label="η_t", tick_format=".2g",
+        ay = bq.Axis(scale=self.sy, side="left", label="η_t", tick_format=".2g",
                      tick_style=TICKS)
         self.figure = _figure([self.curve, self.now], [ax, ay], "learning rate η_t", **size)
 

@@ -55,6 +55,7 @@ class QuantityLog:
         return self._n
 
     def at(self, i: int) -> dict[str, np.ndarray]:
+        """The quantities after step ``i``."""
         return {k: v[i] for k, v in self._buf.items()}
 
 
@@ -97,7 +98,9 @@ class SurfaceSession:
                                      self.stopping)
         self.history = runner.History([runner.start_record(self.state)])
         self.quantities = QuantityLog()
-        self.quantities.append(O.quantities(self.state.opt_state))
+        # plain GD has no state worth drawing: skip the per-step walk of its state
+        self._log = any(kind != "GD" for kind, _ in cfg.runs)
+        self.quantities.append(self._quantities(self.state.opt_state))
         self._structure = structure(self.state.opt_state)
 
     def needs_restart(self, cfg: Config) -> bool:
@@ -132,6 +135,9 @@ class SurfaceSession:
 
     # ---- stepping
 
+    def _quantities(self, opt_state) -> dict:
+        return O.quantities(opt_state) if self._log else {}
+
     @property
     def running(self) -> bool:
         return bool(self.state.active.any())
@@ -145,7 +151,7 @@ class SurfaceSession:
                 break
             state, record = runner.step_run(problem, optimizer, state, stopping)
             history.append(record)
-            qlog.append(O.quantities(record.opt_state))
+            qlog.append(self._quantities(record.opt_state))
         self.state = state
         return bool(state.active.any())
 

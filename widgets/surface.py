@@ -156,10 +156,10 @@ class SurfaceChart:
         self.overlay = bq.Image(image=W.Image(value=_png(255, 255, 255, 1), format="png"),
                                 scales=sc, x=np.array([0.0, 1.0]), y=np.array([0.0, 1.0]))
         self.overlay.on_element_click(self._clicked)
-        self.cbar = bq.ColorAxis(scale=self.sc, orientation="vertical", side="right",
+        self.cbar = bq.ColorAxis(scale=self.sc, side="right",
                                  label="", tick_style={"font-size": "13px"})
         ax = bq.Axis(scale=self.sx, label="θ₁ = x", tick_style={"font-size": "13px"})
-        ay = bq.Axis(scale=self.sy, label="θ₂ = y", orientation="vertical",
+        ay = bq.Axis(scale=self.sy, label="θ₂ = y", side="left",
                      tick_style={"font-size": "13px"})
         self.figure = bq.Figure(
             marks=[self.heat, self.contours, self.paths, self.minima, self.start,
