@@ -31,6 +31,7 @@ from typing import Any, NamedTuple
 import numpy as np
 
 from .checks import check_int, hparam
+from .optimizers import RaceState, current_lr
 
 __all__ = ["Stopping", "RunState", "StepRecord", "History", "init_run", "step_run", "run",
            "STOP_REASONS"]
@@ -104,43 +105,44 @@ DEFAULT_STOPPING = Stopping()  # no tolerance, no step limit, max_loss 1e12 (imm
 # ---------------------------------------------------------------------------- helpers
 
 def _lr(opt_state, R: int) -> np.ndarray:
-    """(R,) the ``lr`` field of the first sub-state that has one: the effective learning
-    rate of the most recent update (before any update: of the first), as
-    ``ScaleByLearningRateState`` keeps it; NaN when the optimizer has no learning rate."""
-    s = _find_lr_state(opt_state)
-    if s is None:
+    """(R,) learning rates of the step just taken, as :func:`.optimizers.current_lr` reads
+    them; NaN when the optimizer has no learning rate."""
+    try:
+        return current_lr(opt_state)
+    except ValueError:
         return np.full(R, np.nan)
-    lr = s.lr
-    if isinstance(lr, np.ndarray) and lr.shape == (R,) and lr.dtype == np.float64:
-        return lr  # states are never mutated, so sharing the array is safe
-    return np.broadcast_to(np.asarray(lr, dtype=np.float64), (R,)).copy()
 
 
-def _find_lr_state(state):
-    if isinstance(state, tuple):
-        if "lr" in getattr(state, "_fields", ()):
-            return state
-        for s in state:
-            found = _find_lr_state(s)
-            if found is not None:
-                return found
-    return None
-
-
-def _where_rows(mask: np.ndarray, new, old, R: int):
+def _where_rows(mask: np.ndarray, new, old):
     """``new`` with the rows of ``old`` kept where ``mask`` is False, over a state tree.
 
-    Arrays whose leading dimension is R are per-run rows; anything else (scalar
-    counters, shared constants) is shared and taken from ``new``.
+    Arrays whose leading dimension is R = ``len(mask)`` are per-run rows; anything else
+    (scalar counters, shared constants) is shared and taken from ``new``.  A race's
+    blocks get their slice of the mask; a block with no stopped run is taken whole.
     """
+    R = mask.shape[0]
+    if np.count_nonzero(mask) == R:
+        return new
+    return _where_tree(mask, mask[:, None], new, old, R)
+
+
+def _where_tree(mask, col, new, old, R):
+    if isinstance(new, np.ndarray):
+        if new.ndim and new.shape[0] == R and isinstance(old, np.ndarray) \
+                and old.shape == new.shape:
+            m = mask if new.ndim == 1 else col if new.ndim == 2 else \
+                mask.reshape((R,) + (1,) * (new.ndim - 1))
+            return np.where(m, new, old)
+        return new
+    if isinstance(new, RaceState):
+        o = new.offsets
+        return RaceState(tuple(_where_rows(mask[o[i]:o[i + 1]], n, old.inner[i])
+                               for i, n in enumerate(new.inner)), o)
     if isinstance(new, tuple):
-        items = [_where_rows(mask, n, o, R) for n, o in zip(new, old, strict=True)]
+        items = [_where_tree(mask, col, n, o, R) for n, o in zip(new, old, strict=True)]
         return type(new)(*items) if hasattr(new, "_fields") else tuple(items)
     if isinstance(new, list):
-        return [_where_rows(mask, n, o, R) for n, o in zip(new, old, strict=True)]
-    if isinstance(new, np.ndarray) and new.ndim >= 1 and new.shape[0] == R \
-            and np.shape(old) == new.shape:
-        return np.where(mask.reshape((R,) + (1,) * (new.ndim - 1)), new, old)
+        return [_where_tree(mask, col, n, o, R) for n, o in zip(new, old, strict=True)]
     return new
 
 
@@ -303,7 +305,7 @@ def _freeze(keep, new, state):
     col = keep[:, None]
     return (np.where(col, params, state.params), np.where(keep, loss, state.loss),
             np.where(col, grad, state.grad), np.where(col, updates, 0.0),
-            _where_rows(keep, opt_state, state.opt_state, keep.shape[0]))
+            _where_rows(keep, opt_state, state.opt_state))
 
 
 def run(problem, optimizer, start, steps: int, *, grad_tol=None, loss_tol=None,

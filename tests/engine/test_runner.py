@@ -4,17 +4,18 @@ Expected numbers come from closed forms (gradient descent on a diagonal quadrati
 theta_t = (1 - lr a)^t theta_0), from running runs alone vs together, and from torch.
 """
 
+import importlib.util
 import io
 import math
 import warnings
-from typing import NamedTuple
+from pathlib import Path
 
 import numpy as np
 import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
-from descentlab.engine import base, runner
+from descentlab.engine import base, optimizers, problems, runner
 from descentlab.engine.runner import History, Stopping, init_run, run, step_run
 
 # ----------------------------------------------------------------------------- fixtures
@@ -34,31 +35,31 @@ class Quadratic:
         return self.a * params
 
 
-class LrState(NamedTuple):
-    count: np.ndarray
-    lr: object
-
-
-class MomentumState(NamedTuple):
-    buf: np.ndarray
-
-
 def gd(lr, momentum=0.0):
-    """Heavy-ball SGD as torch writes it: b_1 = g_1, b_t = m b_{t-1} + g_t; u = -lr b."""
-    lr_arr = np.asarray(lr, dtype=np.float64)
-    runs = None if lr_arr.ndim == 0 else lr_arr.shape[0]
-    col = lr_arr if lr_arr.ndim == 0 else lr_arr[:, None]
+    """torch's SGD: heavy ball b_1 = g_1, b_t = m b_{t-1} + g_t; theta -= lr b."""
+    return optimizers.sgd(lr=lr, momentum=momentum)
 
-    def init(params):
-        return base.ChainState((MomentumState(np.zeros_like(params)),
-                                LrState(np.zeros((), np.int64), lr)))
 
-    def update(g, state, params):
-        mom, lrs = state.inner
-        buf = g if int(lrs.count) == 0 else momentum * mom.buf + g
-        return -col * buf, base.ChainState((MomentumState(buf), LrState(lrs.count + 1, lr)))
+def Rosenbrock():
+    """(1 - x)^2 + 100 (y - x^2)^2: the reference script's function, from the engine."""
+    return problems.get("rosenbrock", a=1.0, b=100.0)
 
-    return base.GradientTransformation(init, update, runs)
+
+REF = Path(__file__).parents[1] / "reference" / "runner.npz"
+MAKE_REF = Path(__file__).parents[1] / "reference" / "make_runner_vectors.py"
+
+
+def race_optimizer(names, lrs):
+    """One optimizer per consecutive block of equal names, as the reference builds them."""
+    makers = {"sgd": lambda lr: optimizers.sgd(lr=lr, momentum=0.9),
+              "adam": lambda lr: optimizers.adam(lr=lr),
+              "rmsprop": lambda lr: optimizers.rmsprop(lr=lr)}
+    blocks, sizes = [], []
+    for name in dict.fromkeys(names):
+        idx = [i for i, n in enumerate(names) if n == name]
+        blocks.append(makers[name](np.asarray(lrs)[idx]))
+        sizes.append(len(idx))
+    return optimizers.race(blocks, sizes)
 
 
 def collect(gen):
@@ -207,9 +208,9 @@ def test_frozen_runs_keep_their_optimizer_state_rows():
     stopping = Stopping(grad_tol=1e-6)
     st1, rec1 = step_run(prob, gd(np.array([0.5, 0.5]), momentum=0.9), st0, stopping)
     assert rec1.stop_reason.tolist() == ["", "grad_tol"]
-    buf1 = rec1.opt_state.inner[0].buf.copy()
+    buf1 = rec1.opt_state.inner[0].velocity.copy()
     st2, rec2 = step_run(prob, gd(np.array([0.5, 0.5]), momentum=0.9), st1, stopping)
-    buf2 = rec2.opt_state.inner[0].buf
+    buf2 = rec2.opt_state.inner[0].velocity
     assert buf2[1, 0] == buf1[1, 0] and buf2[0, 0] != buf1[0, 0]
     assert rec2.update[1, 0] == 0.0 and rec2.params[1, 0] == rec1.params[1, 0]
     assert int(rec2.opt_state.inner[1].count) == 2  # shared scalar counter still advances
@@ -235,16 +236,16 @@ def test_inputs_are_not_mutated():
     prob = Quadratic([1.0, 2.0])
     x0 = np.array([[1.0, 2.0], [3.0, 4.0]])
     x0_copy = x0.copy()
-    state = init_run(prob, gd(np.array([0.1, 5.0])), x0)
+    state = init_run(prob, gd(np.array([0.1, 5.0]), 0.5), x0)
     snapshot = [np.copy(a) for a in (state.params, state.loss, state.grad, state.active,
                                      state.stop_step)]
-    buf = state.opt_state.inner[0].buf.copy()
+    buf = state.opt_state.inner[0].velocity.copy()
     for _ in range(12):
-        new, _rec = step_run(prob, gd(np.array([0.1, 5.0])), state)
+        new, _rec = step_run(prob, gd(np.array([0.1, 5.0]), 0.5), state)
     for a, b in zip(snapshot, (state.params, state.loss, state.grad, state.active,
                                state.stop_step), strict=True):
         np.testing.assert_array_equal(a, b)
-    np.testing.assert_array_equal(state.opt_state.inner[0].buf, buf)
+    np.testing.assert_array_equal(state.opt_state.inner[0].velocity, buf)
     np.testing.assert_array_equal(x0, x0_copy)
     assert new.step == 1
 
@@ -380,3 +381,94 @@ def test_step_run_checks_stopping_and_optimizer_runs():
 def test_module_exports():
     for name in ("History", "StepRecord", "Stopping", "run", "init_run", "step_run"):
         assert name in runner.__all__
+
+
+# ----------------------------------------------------------------------------- torch
+
+
+def check_against_torch(names, lrs, start, t_params, t_loss):
+    """The engine's race equals torch run by run; the run torch blows up is 'diverged',
+    frozen at torch's last point below max_loss."""
+    steps = t_params.shape[0] - 1
+    hist = History.from_run(run(Rosenbrock(), race_optimizer(list(names), lrs), start, steps))
+    assert len(hist) == steps + 1
+    for r in range(len(names)):
+        blown = ~np.isfinite(t_loss[:, r]) | (np.abs(t_loss[:, r]) > 1e12)
+        if not blown.any():
+            assert hist.stop_reason[r] == "max_steps"
+            np.testing.assert_allclose(hist.params[:, r], t_params[:, r], rtol=1e-9, atol=1e-12)
+            np.testing.assert_allclose(hist.loss[:, r], t_loss[:, r], rtol=1e-8)
+        else:
+            s = int(np.argmax(blown))
+            assert hist.stop_reason[r] == "diverged" and hist.stop_step[r] == s
+            np.testing.assert_allclose(hist.params[:s, r], t_params[:s, r], rtol=1e-9)
+            np.testing.assert_allclose(hist.params[s:, r], np.broadcast_to(
+                t_params[s - 1, r], (steps + 1 - s, 2)), rtol=1e-9)
+    return hist
+
+
+def check_swap_against_torch(lrs, start, t_params):
+    prob = Rosenbrock()
+    state = init_run(prob, optimizers.adam(lr=lrs[0]), start)
+    params = [state.params[0]]
+    for lr in lrs:
+        state, rec = step_run(prob, optimizers.adam(lr=float(lr)), state)
+        assert rec.lr[0] == lr
+        params.append(rec.params[0])
+    np.testing.assert_allclose(np.array(params), t_params[:, 0], rtol=1e-9)
+
+
+def test_race_matches_stored_torch_trajectories():
+    ref = np.load(REF)
+    hist = check_against_torch(ref["race_names"].tolist(), ref["race_lrs"], ref["start"],
+                               ref["race_params"], ref["race_loss"])
+    np.testing.assert_array_equal(hist.lr[1], ref["race_lrs"])
+
+
+def test_swapping_learning_rate_matches_stored_torch():
+    ref = np.load(REF)
+    check_swap_against_torch(ref["swap_lrs"], ref["start"], ref["swap_params"])
+
+
+def _reference_module():
+    spec = importlib.util.spec_from_file_location("make_runner_vectors", MAKE_REF)
+    mod = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(mod)
+    return mod
+
+
+def test_race_and_swap_match_live_torch():
+    pytest.importorskip("torch")
+    mod = _reference_module()
+    with np.errstate(all="ignore"):
+        race = [mod.trajectory(n, [lr] * mod.RACE_STEPS) for n, lr in mod.RACE]
+        swap = mod.trajectory("adam", mod.SWAP_LRS)
+    check_against_torch([n for n, _ in mod.RACE], [lr for _, lr in mod.RACE], mod.START,
+                        np.stack([p for p, _ in race], 1), np.stack([v for _, v in race], 1))
+    check_swap_against_torch(np.array(mod.SWAP_LRS), mod.START, swap[0][:, None])
+
+
+def test_frozen_runs_inside_a_race_keep_their_state_rows():
+    prob = Rosenbrock()
+    opt = race_optimizer(["sgd", "sgd", "adam", "adam"], [1e-3, 1e-2, 0.01, 0.05])
+    recs = collect(run(prob, opt, [-1.5, 2.0], 12))
+    s = int(recs[-1].stop_step[1])
+    assert recs[-1].stop_reason.tolist() == ["max_steps", "diverged", "max_steps", "max_steps"]
+    v_stop = recs[s].opt_state.inner[0].inner[0].velocity
+    v_before = recs[s - 1].opt_state.inner[0].inner[0].velocity
+    v_end = recs[-1].opt_state.inner[0].inner[0].velocity
+    np.testing.assert_array_equal(v_stop[1], v_before[1])
+    np.testing.assert_array_equal(v_end[1], v_before[1])
+    assert not np.array_equal(v_end[0], v_before[0])
+
+
+def test_optimizer_without_learning_rate_records_nan_lr():
+    def init(params):
+        return base.EmptyState()
+
+    def update(g, state, params):
+        return -0.1 * g, state
+
+    recs = collect(run(Quadratic([1.0]), base.GradientTransformation(init, update), [1.0], 2))
+    assert np.isnan(recs[1].lr).all()
+    np.testing.assert_allclose(recs[2].params, [[0.81]])
