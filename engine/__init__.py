@@ -22,9 +22,13 @@ from . import (
     tuning,
 )
 from .base import GradientTransformation, apply_updates, chain
+from .runner import History, StepRecord, Stopping, run
 
 __all__ = [
     "GradientTransformation",
+    "History",
+    "StepRecord",
+    "Stopping",
     "apply_updates",
     "base",
     "batching",
@@ -36,6 +40,7 @@ __all__ = [
     "models",
     "optimizers",
     "problems",
+    "run",
     "runner",
     "schedules",
     "training",
