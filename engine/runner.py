@@ -34,7 +34,7 @@ from .checks import check_int, hparam
 from .optimizers import RaceState, current_lr
 
 __all__ = ["Stopping", "RunState", "StepRecord", "History", "init_run", "step_run", "run",
-           "STOP_REASONS"]
+           "start_record", "STOP_REASONS"]
 
 # stop_reason codes ("" = still running)
 STOP_REASONS = ("max_steps", "grad_tol", "loss_tol", "diverged")
@@ -113,12 +113,13 @@ def _lr(opt_state, R: int) -> np.ndarray:
         return np.full(R, np.nan)
 
 
-def _where_rows(mask: np.ndarray, new, old):
+def _where_rows(mask: np.ndarray, new, old, R: int | None = None):
     """``new`` with the rows of ``old`` kept where ``mask`` is False, over a state tree.
 
     Arrays whose leading dimension is R = ``len(mask)`` are per-run rows; anything else
     (scalar counters, shared constants) is shared and taken from ``new``.  A race's
     blocks get their slice of the mask; a block with no stopped run is taken whole.
+    (``R`` is accepted for backward compatibility and must equal ``len(mask)``.)
     """
     R = mask.shape[0]
     if np.count_nonzero(mask) == R:
