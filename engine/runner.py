@@ -257,7 +257,7 @@ def step_run(problem, optimizer, state: RunState,
     max_steps, grad_tol, loss_tol, max_loss = _check_stopping(stopping)
     params, grad, active = state.params, state.grad, state.active
     R = params.shape[0]
-    opt_runs = optimizer.runs
+    opt_runs = getattr(optimizer, "runs", None)
     if opt_runs is not None and opt_runs != R:
         raise ValueError(f"optimizer has {opt_runs} runs but the run state has R = {R}")
     t = state.step + 1
