@@ -75,6 +75,15 @@ def _check_stopping(s: Stopping) -> Stopping:
     return Stopping(max_steps, grad_tol, loss_tol, max_loss)
 
 
+def _check_runs(stopping: Stopping, R: int) -> None:
+    """Per-run tolerance arrays must have one value per run."""
+    for name in ("grad_tol", "loss_tol", "max_loss"):
+        value = getattr(stopping, name)
+        if isinstance(value, np.ndarray) and value.shape[0] != R:
+            raise ValueError(f"{name} has {value.shape[0]} values but there are {R} runs; "
+                             f"give a scalar or an array of length {R}")
+
+
 class RunState(NamedTuple):
     step: int                 # steps taken so far (0 at start)
     params: np.ndarray        # (R, D)
@@ -218,6 +227,7 @@ def init_run(problem, optimizer, start, runs: int | None = None,
         desc = ", ".join(f"{k} = {v}" for k, v in given.items())
         raise ValueError(f"the number of runs R disagrees: {desc}; they must be equal")
     R = next(iter(given.values()), 1)
+    _check_runs(stopping, R)
     params = np.array(np.broadcast_to(x, (R, x.shape[-1])), dtype=np.float64)
     with np.errstate(all="ignore"):
         loss, grad = _evaluate(problem, params)
@@ -254,9 +264,11 @@ def step_run(problem, optimizer, state: RunState,
     Stopped runs stay frozen; nothing raises on NaN or overflow (warnings are
     suppressed inside the step and the offending run is stopped as ``"diverged"``).
     """
-    max_steps, grad_tol, loss_tol, max_loss = _check_stopping(stopping)
+    stopping = _check_stopping(stopping)
+    max_steps, grad_tol, loss_tol, max_loss = stopping
     params, grad, active = state.params, state.grad, state.active
     R = params.shape[0]
+    _check_runs(stopping, R)
     opt_runs = getattr(optimizer, "runs", None)
     if opt_runs is not None and opt_runs != R:
         raise ValueError(f"optimizer has {opt_runs} runs but the run state has R = {R}")

@@ -359,6 +359,8 @@ def test_history_csv_to_path(tmp_path):
          r"the number of runs R disagrees: start = 3, optimizer.runs = 4"),
         ({"runs": 2, "lr": np.full(4, 0.1)}, r"optimizer.runs = 4, runs = 2"),
         ({"runs": 0}, r"runs must be an integer in \[1, inf\)"),
+        ({"grad_tol": np.array([0.1, 0.2]), "runs": 3},
+         r"grad_tol has 2 values but there are 3 runs"),
     ],
 )
 def test_bad_input_messages(kwargs, match):
@@ -472,3 +474,18 @@ def test_optimizer_without_learning_rate_records_nan_lr():
     recs = collect(run(Quadratic([1.0]), base.GradientTransformation(init, update), [1.0], 2))
     assert np.isnan(recs[1].lr).all()
     np.testing.assert_allclose(recs[2].params, [[0.81]])
+
+
+@given(st.lists(st.floats(1e-4, 1e-1), min_size=1, max_size=5), st.integers(0, 150))
+def test_history_equals_stacked_records(tols, steps):
+    prob = Quadratic([1.0, 0.3])
+    recs = collect(run(prob, gd(0.4, momentum=0.5), [2.0, -1.0], steps, grad_tol=np.array(tols),
+                       runs=len(tols)))
+    hist = History.from_run(recs)
+    assert len(hist) == len(recs)
+    for name in ("params", "loss", "grad", "lr", "update", "active"):
+        np.testing.assert_array_equal(getattr(hist, name), np.stack([getattr(r, name)
+                                                                     for r in recs]))
+    for t in range(len(recs)):
+        np.testing.assert_array_equal(hist.at(t).stop_reason, recs[t].stop_reason)
+        np.testing.assert_array_equal(hist.at(t).stop_step, recs[t].stop_step)
