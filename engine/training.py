@@ -440,10 +440,12 @@ class TrainHistory:
         self._ep: dict[str, list] = {"epoch": [], "iteration": [], "params": []}
         self._scores: dict[str, list] = {}
         self.stop_reason = self.stop_step = self.stop_epoch = self.best_epoch = None
+        self._cache: dict[str, np.ndarray] = {}
         for r in records:
             self.append(r)
 
     def append(self, record: TrainRecord) -> None:
+        self._cache.clear()
         it = self._it
         it["iteration"].append(record.iteration)
         it["epoch"].append(record.epoch)
@@ -470,7 +472,10 @@ class TrainHistory:
     def _arr(self, name):
         if not self._it["iteration"]:
             raise ValueError("the history is empty; append a record first")
-        return np.array(self._it[name])
+        if name not in self._cache:
+            self._cache[name] = np.array(self._it[name])
+            self._cache[name].flags.writeable = False
+        return self._cache[name]
 
     iterations = property(lambda self: self._arr("iteration"), doc="(T+1,) iteration numbers")
     epochs = property(lambda self: self._arr("epoch"), doc="(T+1,) epoch of each iteration")
