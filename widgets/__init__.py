@@ -8,6 +8,17 @@ from .app import CHARTS, SurfaceLab
 from .apps import lr_explorer, race_app, schedule_explorer
 from .charts import LossChart, ScheduleChart, ToleranceBars, TraceChart, UpdateNormChart
 from .controls import ErrorLine, bind
+from .data_apps import (
+    TuningBoard,
+    batch_size_explorer,
+    early_stopping_trainer,
+    regularization_explorer,
+    tuning_board,
+    upload_dataset,
+)
+from .data_lab import DataLab
+from .data_model import DataModel
+from .data_session import DataSession
 from .decimate import MAX_POINTS, display_indices
 from .export import CsvExport, csv_link
 from .mathpanel import MathPanel
@@ -24,6 +35,9 @@ __all__ = [
     "MAX_POINTS",
     "OKABE_ITO",
     "CsvExport",
+    "DataLab",
+    "DataModel",
+    "DataSession",
     "Debouncer",
     "ErrorLine",
     "LabModel",
@@ -35,15 +49,21 @@ __all__ = [
     "SurfaceLab",
     "SurfaceSession",
     "Throttle",
+    "TuningBoard",
     "ToleranceBars",
     "TraceChart",
     "UpdateNormChart",
     "View",
+    "batch_size_explorer",
     "bind",
     "csv_link",
     "display_indices",
+    "early_stopping_trainer",
     "lr_explorer",
     "race_app",
+    "regularization_explorer",
     "run_colors",
     "schedule_explorer",
+    "tuning_board",
+    "upload_dataset",
 ]

@@ -55,7 +55,10 @@ def first_hits(values, tol) -> np.ndarray:
 
 
 class LossChart:
-    def __init__(self, **size):
+    """Every run's loss in one ``Lines`` mark.  ``view.steps`` may be ``(n,)`` shared or
+    ``(R, n)`` per run (e.g. epochs of runs with different batch sizes)."""
+
+    def __init__(self, x_label: str = "step t", title: str = "loss", **size):
         self.sx = bq.LinearScale()
         self.log, self.lin = bq.LogScale(), bq.LinearScale()
         self.lines = bq.Lines(x=np.zeros(2), y=np.zeros((1, 2)),
@@ -63,8 +66,8 @@ class LossChart:
                               display_legend=True)
         self.ay = bq.Axis(scale=self.log, side="left", label="L(θ) − L*",
                           tick_format=".0e", tick_style=TICKS)
-        ax = bq.Axis(scale=self.sx, label="step t", tick_style=TICKS)
-        self.figure = _figure([self.lines], [ax, self.ay], "loss", **size)
+        self.ax = bq.Axis(scale=self.sx, label=x_label, tick_style=TICKS)
+        self.figure = _figure([self.lines], [self.ax, self.ay], title, **size)
         self.f_min = None
 
     def set_runs(self, problem, colors, labels) -> None:

@@ -1,0 +1,176 @@
+"""A data lab: :class:`~.data_model.DataModel` + :class:`~.data_session.DataSession` +
+player + charts + timeline, wired like :class:`~.app.SurfaceLab`.
+
+Controls -> model (validated; a rejected value shows the engine's message in the error line
+and keeps the last good state) -> session restart -> :class:`~.data_session.DataView` ->
+charts.  Any configuration change restarts training (a new data set, batch size or penalty
+changes what a run *is*).  Builds paused at iteration 0.
+"""
+
+from __future__ import annotations
+
+import html
+from types import SimpleNamespace
+
+import ipywidgets as W
+
+from .app import SurfaceLab
+from .charts import LossChart
+from .controls import ErrorLine
+from .data_charts import BatchSurface, DataChart, EpochChart, MetricsPanel
+from .data_model import DataModel
+from .data_session import DataSession
+from .export import CsvExport
+from .palette import run_colors
+from .player import Player
+from .timing import Throttle
+
+__all__ = ["DataLab", "DATA_CHARTS"]
+
+DATA_CHARTS = ("data", "loss", "loss_epoch", "epochs", "surface", "metrics")
+_LOSS_AXIS = SimpleNamespace(f_min=0.0)   # log axis of the loss itself (losses are >= 0)
+
+
+class DataLab:
+    """The engine of every data app.  ``widget`` is what a notebook displays."""
+
+    def __init__(self, model: DataModel | None = None, charts=DATA_CHARTS,
+                 sequential: bool = False, filename: str = "training.csv",
+                 metrics_interval: float = 0.25):
+        self.model = model if model is not None else DataModel()
+        self.sequential = sequential
+        self.errors = ErrorLine()
+        self.status = W.HTML(layout=W.Layout(min_height="22px"))
+        self.session = DataSession(self.model.config())
+        self.player = Player(self.frame)
+        self.player.on_error = lambda err: self.errors.show(f"{type(err).__name__}: {err}")
+        self.player.on_stop = lambda: self._metrics_later.flush()
+        self.charts: dict = {}
+        if "data" in charts:
+            self.charts["data"] = DataChart()
+        if "loss" in charts:
+            self.charts["loss"] = LossChart(x_label="iteration t",
+                                            title="mini-batch loss per iteration")
+        if "loss_epoch" in charts:
+            self.charts["loss_epoch"] = LossChart(x_label="epoch",
+                                                  title="mini-batch loss per epoch")
+        if "epochs" in charts:
+            self.charts["epochs"] = EpochChart()
+        if "surface" in charts:
+            self.charts["surface"] = BatchSurface()
+        self.metrics = MetricsPanel() if "metrics" in charts else None
+        self.timeline = W.IntSlider(0, min=0, max=0, description="iteration",
+                                    layout=W.Layout(width="100%"),
+                                    style={"description_width": "60px"})
+        self._syncing = False
+        self._sent: dict[int, float] = {}   # timeline values sent (SurfaceLab's echo rule)
+        self.timeline.observe(self._scrubbed, "value")
+        self.export = CsvExport(lambda: self.session, filename)
+        self._metrics_later = Throttle(self._draw_metrics, metrics_interval)
+        self._view_step: int | None = None
+        self._messages: list[str] = []
+        self.model.observe(self._changed, [n for n in self.model.trait_names()
+                                           if n not in ("selected",)])
+        self.model.observe(lambda _: self.render(self._view_step), "selected")
+        self._configure()
+        self.render()
+        self.widget = None
+
+    def _repr_mimebundle_(self, **kwargs):
+        return self.widget._repr_mimebundle_(**kwargs)
+
+    transport = SurfaceLab.transport
+    _sync_timeline = SurfaceLab._sync_timeline
+    _is_echo = getattr(SurfaceLab, "_is_echo", lambda self, value: False)
+
+    def step(self) -> bool:
+        self.player.pause()
+        self._view_step = None
+        return self.player.tick(1)
+
+    def reset(self) -> None:
+        self.session.restart(self.model.config())
+        self._view_step = None
+        self._configure()
+        self.render()
+
+    def close(self) -> None:
+        self.player.close()
+        self._metrics_later.cancel()
+
+    def flush(self) -> None:
+        self._metrics_later.flush()
+
+    # ---- the frame
+
+    def frame(self, k: int) -> bool:
+        """Advance ``k`` iterations and redraw the latest.  False when every run stopped."""
+        more = self.session.advance(k)
+        self._view_step = None
+        self.render()
+        return more
+
+    @property
+    def shown(self) -> int:
+        s = self.session
+        return s.step if self._view_step is None else min(self._view_step, s.step)
+
+    def render(self, step: int | None = None) -> None:
+        if step is not None:
+            self._view_step = step
+        view = self.session.view(self.shown)
+        r = self.model.selected
+        for name, chart in self.charts.items():
+            if name == "loss_epoch":
+                chart.update(SimpleNamespace(steps=view.epoch, loss=view.loss))
+            elif name in ("data", "surface"):
+                chart.update(view, r)
+            else:
+                chart.update(view)
+        self._sync_timeline(view.step, self.session.step)
+        self._metrics_later.call()
+        msgs = self.session.messages(view.step)
+        if msgs != self._messages:
+            self._messages = msgs
+            self.status.value = "".join(
+                f"<div style='color:#8A3B00;font-size:15px'>{html.escape(m)}</div>"
+                for m in msgs)
+
+    def _scrubbed(self, change) -> None:
+        if self._syncing or (self.player.playing and self._is_echo(int(change["new"]))):
+            return
+        self.player.pause()
+        new = int(change["new"])
+        self._view_step = None if new >= self.session.step else new
+        self.render()
+        self._metrics_later.flush()
+
+    def _draw_metrics(self) -> None:
+        if self.metrics is not None:
+            self.metrics.render(self.session, self.shown, self.colors)
+
+    # ---- configuration
+
+    def _configure(self) -> None:
+        s = self.session
+        self.colors = colors = run_colors(len(s.cfg.runs), self.sequential)
+        for name, chart in self.charts.items():
+            if name == "data":
+                chart.set_data(s, colors)
+            elif name in ("loss", "loss_epoch"):
+                chart.set_runs(_LOSS_AXIS, colors, s.labels)
+                chart.ay.label = "mini-batch loss"
+            elif name == "epochs":
+                chart.set_runs(colors, s.labels)
+            elif name == "surface":
+                chart.set_runs(s, colors)
+
+    def _changed(self, change) -> None:
+        try:
+            self.session.restart(self.model.config())
+        except ValueError as err:           # validated already; never lose the last state
+            self.errors.show(str(err))
+            return
+        self._view_step = None
+        self._configure()
+        self.render()
