@@ -14,6 +14,7 @@ Data flow (DESIGN.md): controls -> :class:`~.model.LabModel` (validated) -> the 
 from __future__ import annotations
 
 import html
+import time
 
 import ipywidgets as W
 import numpy as np
@@ -31,6 +32,7 @@ from .timing import Debouncer, Throttle
 
 __all__ = ["SurfaceLab", "CHARTS"]
 
+ECHO_WINDOW = 1.0  # seconds within which a slider value coming back is our own
 CHARTS = ("surface", "loss", "bars", "traces", "norm", "schedule", "math")
 _TUNING = ("runs", "momentum", "b1", "b2", "alpha", "rho", "weight_decay", "schedule",
            "schedule_params", "max_steps", "grad_tol", "loss_tol", "max_loss", "tolerance")
@@ -69,6 +71,7 @@ class SurfaceLab:
                                     layout=W.Layout(width="100%"),
                                     style={"description_width": "40px"})
         self._syncing = False
+        self._sent: dict[int, float] = {}  # timeline values this lab sent -> when
         self.timeline.observe(self._scrubbed, "value")
         self.export = CsvExport(lambda: self.session.history, filename)
         self._surface_later = Debouncer(self._draw_surface, 0.2)
@@ -155,6 +158,10 @@ class SurfaceLab:
                 for m in msgs)
 
     def _sync_timeline(self, shown: int, latest: int) -> None:
+        now = time.monotonic()
+        self._sent[shown] = now
+        if len(self._sent) > 256:
+            self._sent = {v: t for v, t in self._sent.items() if now - t < ECHO_WINDOW}
         self._syncing = True
         try:
             with self.timeline.hold_sync():
@@ -168,13 +175,20 @@ class SurfaceLab:
             self._syncing = False
 
     def _scrubbed(self, change) -> None:
-        if self._syncing:
+        if self._syncing or (self.player.playing and self._is_echo(int(change["new"]))):
             return
         self.player.pause()
         new = int(change["new"])
         self._view_step = None if new >= self.session.step else new
         self.render()
         self._math_later.flush()
+
+    def _is_echo(self, value: int) -> bool:
+        """A browser slider sends back values this lab set a moment ago (its echo, or a
+        value clamped to the previous max while max and value arrive together); those are
+        not a person scrubbing, and must not pause the player."""
+        sent = self._sent.get(value)
+        return sent is not None and time.monotonic() - sent < ECHO_WINDOW
 
     def _draw_math(self) -> None:
         if self.math is None:

@@ -6,7 +6,7 @@ import tracemalloc
 
 import pytest
 
-from descentlab.widgets import LabModel, Player, SurfaceLab
+from descentlab.widgets import LabModel, Player, SurfaceLab, race_app
 
 
 def frame_tasks():
@@ -107,4 +107,24 @@ async def test_hammer_one_task_bounded_memory_final_state_matches_controls():
     assert cfg.runs[0][1] == lrs[993] and cfg.momentum == 0.5 + (996 % 40) / 100
     assert lab.player.speed == 1 + 994 % 5
     assert lab.timeline.value == lab.session.step and lab.session.step > 0
+    lab.close()
+
+
+async def test_browser_echo_of_the_timeline_does_not_pause_but_a_scrub_does():
+    """A browser slider sends back values the kernel just set (an echo, or a value clamped
+    to the old max when max and value arrive together): playing must go on.  A value the
+    lab never sent is a person scrubbing: it pauses and shows that step."""
+    lab = race_app(max_steps=5000)
+    lab.player.speed = 5
+    lab.player.play()
+    while lab.session.step < 50:
+        await asyncio.sleep(0.01)
+    lab.timeline.value = lab.session.step - 5          # what the browser sends back
+    await asyncio.sleep(0.05)
+    assert lab.player.playing and lab.player.task is not None
+    lab.timeline.value = 3                             # never sent: a scrub
+    assert not lab.player.playing
+    await asyncio.sleep(0.1)
+    assert lab.player.task is None and lab.timeline.value == 3
+    assert lab.charts["surface"].points.x.tolist() == lab.session.history.params[3, :, 0].tolist()
     lab.close()
