@@ -52,12 +52,45 @@ async def bench(R: int, speed: int = 1):
     return med * 1e3, statistics.median(msgs), worst, 1.0 / med
 
 
+async def bench_data(R: int = 8, speed: int = 1):
+    """A batch-size explorer with R runs (batch sizes 1..N), one iteration per frame."""
+    from descentlab.widgets import batch_size_explorer
+
+    lab = batch_size_explorer(batch_sizes=[2 ** i for i in range(R - 1)] + [None], epochs=1000)
+    sent = Counter()
+    original = Widget._send
+
+    def counting(self, msg, buffers=None):
+        sent[self.model_id] += 1
+        return original(self, msg, buffers)
+
+    Widget._send = counting
+    try:
+        times, msgs, worst = [], [], 0
+        for _ in range(FRAMES):
+            sent.clear()
+            t0 = time.perf_counter()
+            lab.frame(speed)
+            times.append(time.perf_counter() - t0)
+            await asyncio.sleep(0)
+            msgs.append(sum(sent.values()))
+            worst = max(worst, max(sent.values()))
+    finally:
+        Widget._send = original
+        lab.close()
+    med = statistics.median(times)
+    return med * 1e3, statistics.median(msgs), worst, 1.0 / med
+
+
 async def main():
     print(f"{'runs':>5} {'median ms/frame':>16} {'msgs/frame':>11} {'max msgs/widget':>16} "
           f"{'max fps':>8}")
     for R in (1, 8, 32):
         ms, msgs, worst, fps = await bench(R)
         print(f"{R:>5} {ms:>16.2f} {msgs:>11.0f} {worst:>16d} {fps:>8.0f}")
+    ms, msgs, worst, fps = await bench_data(8)
+    print(f"{'data 8':>5} {ms:>16.2f} {msgs:>11.0f} {worst:>16d} {fps:>8.0f}  "
+          "(batch_size_explorer)")
 
 
 if __name__ == "__main__":
