@@ -137,6 +137,8 @@ def _where_rows(mask: np.ndarray, new, old, R: int | None = None):
 
 
 def _where_tree(mask, col, new, old, R):
+    if new is old:  # passed through unchanged (e.g. lr_scale, a shared constant)
+        return new
     if isinstance(new, np.ndarray):
         if new.ndim and new.shape[0] == R and isinstance(old, np.ndarray) \
                 and old.shape == new.shape:
