@@ -212,10 +212,13 @@ def _stop(state_fields, newly, name, iteration, epoch):
 
 
 def _current_lr(opt_state, R: int) -> np.ndarray:
+    """(R,) the learning rate of the latest update (NaN when the optimizer has none)."""
     try:
         lr = optimizers.current_lr(opt_state)
     except (ValueError, AttributeError):
         return np.full(R, np.nan)
+    if type(lr) is np.ndarray and lr.shape == (R,) and lr.dtype == np.float64:
+        return lr  # a fresh array of the state, never written to (pure updates)
     return np.broadcast_to(np.asarray(lr, dtype=np.float64), (R,)).copy()
 
 
@@ -312,10 +315,16 @@ def train_step(model, dataset, optimizer, state: TrainState,
         loss, grad = model.loss_and_grad(params, dataset.X_train[idx], dataset.y_train[idx])
         updates, opt_state = optimizer.update(grad, state.opt_state, params)
         new_params = params + updates
-        total = loss + grad.sum(axis=1) + new_params.sum(axis=1)
-        took = active & np.isfinite(total) & (np.abs(loss) <= rules.max_loss)
+        # fast path: one scalar sum catches any inf/NaN of any run
+        ok = active.all() and np.isfinite(loss.sum() + grad.sum() + new_params.sum()) \
+            and np.abs(loss).max() <= rules.max_loss
+        if ok:
+            took = active
+        else:
+            total = loss + grad.sum(axis=1) + new_params.sum(axis=1)
+            took = active & np.isfinite(total) & (np.abs(loss) <= rules.max_loss)
     fields = (state.stop_reason, state.stop_step, state.stop_epoch)
-    if not took.all():
+    if not ok and not took.all():
         epoch_now = batches.epoch + 1
         fields = _stop(fields, active & ~took, "diverged", t, epoch_now)
         col = took[:, None]

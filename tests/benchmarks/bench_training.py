@@ -9,9 +9,12 @@
   forward pass, one optimizer with 8 parameter groups (one lr each), one backward.
 
 All three see the same batches in the same order; the final parameters are compared
-(max |engine - torch| / max(1, |torch|)).  Prints medians over repeats and ratios.
+(max |engine - torch| / max(1, |torch|)).  Prints medians over interleaved repeats and
+ratios.  On a shared, loaded machine torch's default thread pool can be 10x slower than
+one thread (spinning workers); ``--torch-threads 1`` gives torch its best case there.
 
-    python tests/benchmarks/bench_training.py [--repeats 5] [--optimizer sgd|adam]
+    python tests/benchmarks/bench_training.py [--repeats 5] [--loop-repeats 1]
+                                              [--optimizer sgd|adam]
 """
 
 from __future__ import annotations
@@ -93,13 +96,15 @@ def run_torch_batched(torch, Xt, yt, order, kind):
     return np.stack([p.detach().numpy() for p in params])
 
 
-def timed(fn, repeats):
-    times, out = [], None
+def timed(fns, repeats):
+    """Median seconds of each function, the repeats interleaved (fair under varying load)."""
+    times, outs = [[] for _ in fns], [None] * len(fns)
     for _ in range(repeats):
-        t0 = time.perf_counter()
-        out = fn()
-        times.append(time.perf_counter() - t0)
-    return statistics.median(times), out
+        for i, fn in enumerate(fns):
+            t0 = time.perf_counter()
+            outs[i] = fn()
+            times[i].append(time.perf_counter() - t0)
+    return [statistics.median(t) for t in times], outs
 
 
 def scaled_diff(a, b):
@@ -109,32 +114,43 @@ def scaled_diff(a, b):
 def main():
     ap = argparse.ArgumentParser()
     ap.add_argument("--repeats", type=int, default=5)
+    ap.add_argument("--loop-repeats", type=int, default=1,
+                    help="repeats of torch (a), the slow per-run loop")
     ap.add_argument("--optimizer", choices=("sgd", "adam"), default="sgd")
     ap.add_argument("--seed", type=int, default=0)
+    ap.add_argument("--torch-threads", type=int, default=0,
+                    help="torch.set_num_threads (0: torch's default)")
     args = ap.parse_args()
     ds = make_data()
     kind, seed = args.optimizer, args.seed
     print(f"logistic regression, {N} x {F} rows, batch {B}, 1 epoch "
           f"({-(-N // B)} iterations), {R} runs, {kind}, lr {np.round(lrs(kind), 5).tolist()}")
-    t_eng, p_eng = timed(lambda: run_engine(ds, kind, seed), args.repeats)
-    print(f"engine                         {t_eng * 1e3:9.1f} ms")
     try:
         import torch
     except ImportError:
+        torch = None
+    if torch is None:
+        (t_eng,), _ = timed([lambda: run_engine(ds, kind, seed)], args.repeats)
+        print(f"engine                         {t_eng * 1e3:9.1f} ms")
         print("torch not installed: no comparison")
         return
-    torch.manual_seed(0)
+    if args.torch_threads:
+        torch.set_num_threads(args.torch_threads)
     Xt = torch.from_numpy(ds.X_train)
     yt = torch.from_numpy(ds.y_train.astype(np.float64))
     order = [torch.from_numpy(np.asarray(i)) for i in batch_order(seed)]
-    t_a, p_a = timed(lambda: run_torch_loop(torch, Xt, yt, order, kind), args.repeats)
-    t_b, p_b = timed(lambda: run_torch_batched(torch, Xt, yt, order, kind), args.repeats)
+    (t_eng, t_b), (p_eng, p_b) = timed([lambda: run_engine(ds, kind, seed),
+                                        lambda: run_torch_batched(torch, Xt, yt, order, kind)],
+                                       args.repeats)
+    (t_a,), (p_a,) = timed([lambda: run_torch_loop(torch, Xt, yt, order, kind)],
+                           args.loop_repeats)
+    print(f"engine                         {t_eng * 1e3:9.1f} ms")
     print(f"torch (a) 8 models/optimizers  {t_a * 1e3:9.1f} ms   engine is {t_a / t_eng:5.1f}x "
           f"faster   max scaled param diff {scaled_diff(p_eng, p_a):.2e}")
     print(f"torch (b) batched, 8 groups    {t_b * 1e3:9.1f} ms   engine is {t_b / t_eng:5.1f}x "
           f"faster   max scaled param diff {scaled_diff(p_eng, p_b):.2e}")
-    print(f"(medians of {args.repeats} repeats; torch {torch.__version__}, "
-          f"{torch.get_num_threads()} threads; numpy {np.__version__})")
+    print(f"(medians of {args.repeats} interleaved repeats, torch (a) {args.loop_repeats}; "
+          f"torch {torch.__version__}, {torch.get_num_threads()} threads; numpy {np.__version__})")
     ok = scaled_diff(p_eng, p_a) < 1e-9 and scaled_diff(p_eng, p_b) < 1e-9
     print("parameters agree with torch" if ok else "PARAMETERS DISAGREE WITH TORCH")
 
