@@ -180,10 +180,16 @@ def evaluate(model, dataset, params, metrics=None, *, with_grad: bool = False) -
             out[f"{part}_loss"] = loss
             if names:
                 pred = model.predict(params, X)
-                if dataset.task == "regression":
-                    pred = np.where(np.isfinite(pred), pred, np.nan)
+                # a run whose predictions overflowed gets NaN metrics, never an exception
+                ok = np.isfinite(pred).reshape(pred.shape[0], -1).all(axis=1)
+                if not ok.all():
+                    fill = 0.0 if pred.ndim == 2 and dataset.task == "regression" else \
+                        1.0 / (pred.shape[2] if pred.ndim == 3 else 2)
+                    shape = (-1,) + (1,) * (pred.ndim - 1)
+                    pred = np.where(ok.reshape(shape), pred, fill)
                 for m in names:
-                    out[f"{part}_{m}"] = np.asarray(getattr(M, m)(y, pred), dtype=np.float64)
+                    value = np.asarray(getattr(M, m)(y, pred), dtype=np.float64)
+                    out[f"{part}_{m}"] = value if ok.all() else np.where(ok, value, np.nan)
     return out
 
 

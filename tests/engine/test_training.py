@@ -270,3 +270,17 @@ def test_model_and_task_must_fit():
     with pytest.raises(ValueError, match="model linear_regression is for regression"):
         list(training.train(models.linear_regression(), blobs(), optimizers.sgd(lr=0.1),
                             epochs=1))
+
+
+def test_overflowing_predictions_give_nan_metrics_and_diverged_not_errors():
+    ds = data.make_dataset("blobs", n=60, seed=0)
+    m = models.softmax_regression(3)
+    init = np.zeros((2, m.n_params(2, 3)))
+    init[1] = 1e308                                        # finite, but the logits overflow
+    scores = training.evaluate(m, ds, init)
+    assert np.isnan(scores["val_log_loss"][1]) and np.isnan(scores["val_accuracy"][1])
+    assert scores["val_log_loss"][0] == pytest.approx(np.log(3))
+    recs = list(training.train(m, ds, optimizers.sgd(lr=0.1), epochs=2, batch_size=16,
+                               init=init))
+    assert recs[-1].stop_reason.tolist() == ["max_epochs", "diverged"]
+    assert recs[-1].stop_step.tolist()[1] == 0
