@@ -130,13 +130,13 @@ def _where_rows(mask: np.ndarray, new, old, R: int | None = None):
     blocks get their slice of the mask; a block with no stopped run is taken whole.
     (``R`` is accepted for backward compatibility and must equal ``len(mask)``.)
     """
-    R = mask.shape[0]
-    if np.count_nonzero(mask) == R:
+    stopped = np.flatnonzero(~mask)
+    if stopped.size == 0:
         return new
-    return _where_tree(mask, mask[:, None], new, old, R)
+    return _where_tree(mask, mask[:, None], new, old, mask.shape[0], stopped)
 
 
-def _where_tree(mask, col, new, old, R):
+def _where_tree(mask, col, new, old, R, stopped):
     if new is old:  # passed through unchanged (e.g. lr_scale, a shared constant)
         return new
     if isinstance(new, np.ndarray):
@@ -146,15 +146,19 @@ def _where_tree(mask, col, new, old, R):
                 mask.reshape((R,) + (1,) * (new.ndim - 1))
             return np.where(m, new, old)
         return new
-    if isinstance(new, RaceState):
+    if isinstance(new, RaceState):  # only the blocks holding a stopped run
         o = new.offsets
-        return RaceState(tuple(_where_rows(mask[o[i]:o[i + 1]], n, old.inner[i])
-                               for i, n in enumerate(new.inner)), o)
+        hit = set(np.searchsorted(o, stopped, side="right").tolist())  # block index + 1
+        return RaceState(tuple(
+            _where_tree(mask[o[i]:o[i + 1]], col[o[i]:o[i + 1]], n, old.inner[i],
+                        o[i + 1] - o[i], stopped - o[i]) if i + 1 in hit else n
+            for i, n in enumerate(new.inner)), o)
     if isinstance(new, tuple):
-        items = [_where_tree(mask, col, n, o, R) for n, o in zip(new, old, strict=True)]
+        items = [_where_tree(mask, col, n, o, R, stopped)
+                 for n, o in zip(new, old, strict=True)]
         return type(new)(*items) if hasattr(new, "_fields") else tuple(items)
     if isinstance(new, list):
-        return [_where_tree(mask, col, n, o, R) for n, o in zip(new, old, strict=True)]
+        return [_where_tree(mask, col, n, o, R, stopped) for n, o in zip(new, old, strict=True)]
     return new
 
 
