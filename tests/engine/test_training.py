@@ -6,6 +6,8 @@ from pathlib import Path
 
 import numpy as np
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 from sklearn import metrics as skm
 
 from descentlab.engine import callbacks as cb
@@ -284,3 +286,25 @@ def test_overflowing_predictions_give_nan_metrics_and_diverged_not_errors():
                                init=init))
     assert recs[-1].stop_reason.tolist() == ["max_epochs", "diverged"]
     assert recs[-1].stop_step.tolist()[1] == 0
+
+
+@settings(max_examples=25)
+@given(n=st.integers(5, 40), b=st.integers(1, 40), drop=st.booleans(), epochs=st.integers(0, 3),
+       shared=st.booleans())
+def test_iteration_and_epoch_counts(n, b, drop, epochs, shared):
+    rng = np.random.default_rng(n)
+    X = rng.standard_normal((n + 3, 2))
+    ds = data.from_arrays(X, rng.standard_normal(n + 3), val_fraction=3 / (n + 3), seed=0)
+    N = ds.X_train.shape[0]
+    b = min(b, N)
+    per = N // b if drop else -(-N // b)
+    recs = list(training.train(models.linear_regression(), ds,
+                               optimizers.sgd(lr=np.array([0.01, 0.02])), epochs=epochs,
+                               batch_size=b, drop_last=drop, shared_batches=shared))
+    assert len(recs) == 1 + epochs * per
+    ends = [r.iteration for r in recs if r.epoch_end]
+    assert ends == [e * per for e in range(epochs + 1)]
+    assert [r.epoch for r in recs[1:]] == [1 + i // per for i in range(epochs * per)]
+    for r in recs[1:]:
+        assert r.batch.shape[-1] == (b if drop or r.iteration % per else N - (per - 1) * b)
+        assert r.batch.ndim == (1 if shared else 2)
