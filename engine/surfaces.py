@@ -57,7 +57,9 @@ class Problem(NamedTuple):
     use log color; ``latex`` the formula; ``f_min`` the loss at the minima (``None``
     when unbounded below); ``condition`` the Hessian's condition number
     :math:`\kappa = \lambda_{\max} / \lambda_{\min}` where it is constant and positive
-    definite.
+    definite; ``loss_and_grad`` (``None`` for surfaces made elsewhere) returns
+    ``(loss(params), grad(params))`` in one pass that shares their subexpressions, the
+    same numbers bit for bit.
     """
 
     name: str
@@ -72,6 +74,7 @@ class Problem(NamedTuple):
     latex: str = ""
     f_min: float | None = None
     condition: float | None = None
+    loss_and_grad: Callable[[np.ndarray], tuple[np.ndarray, np.ndarray]] | None = None
 
     @property
     def dim(self) -> int:
@@ -97,6 +100,24 @@ def _xy(params) -> tuple[np.ndarray, np.ndarray]:
     return p[:, 0], p[:, 1]
 
 
+def _pair(gx, gy) -> np.ndarray:
+    """The ``(R, 2)`` gradient with columns ``gx`` and ``gy`` (``np.stack(..., axis=1)``,
+    without its overhead: this runs once per step)."""
+    out = np.empty((gx.shape[0], 2))
+    out[:, 0] = gx
+    out[:, 1] = gy
+    return out
+
+
+def _grad_of(both):
+    """The gradient alone, from a surface's one-pass ``loss_and_grad``."""
+
+    def grad(params):
+        return both(params)[1]
+
+    return grad
+
+
 def _frozen(a, shape) -> np.ndarray:
     arr = np.array(a, dtype=np.float64).reshape(shape)
     arr.flags.writeable = False
@@ -111,13 +132,13 @@ def _scalar(value, name, lo=None, hi=None, *, lo_open=False) -> float:
 
 
 def _make(name, loss, grad, domain, start, minima, params, *, curvature=None,
-          log_scale=False, latex="", f_min=None, condition=None) -> Problem:
+          log_scale=False, latex="", f_min=None, condition=None, both=None) -> Problem:
     minima = _frozen(minima, (-1, 2))
     dom = tuple((float(lo), float(hi)) for lo, hi in domain)
     return Problem(name, loss, grad, dom, _frozen(start, (2,)), minima, dict(params),
                    None if curvature is None else float(curvature), bool(log_scale), latex,
                    None if f_min is None else float(f_min),
-                   None if condition is None else float(condition))
+                   None if condition is None else float(condition), both)
 
 
 def _quadratic_form(name, A, domain, start, params, latex, log_scale=False) -> Problem:
@@ -131,14 +152,16 @@ def _quadratic_form(name, A, domain, start, params, latex, log_scale=False) -> P
         x, y = _xy(params)
         return 0.5 * (A[0, 0] * x * x + 2.0 * A[0, 1] * x * y + A[1, 1] * y * y)
 
-    def grad(params):
+    def both(params):
         x, y = _xy(params)
-        return np.stack([A[0, 0] * x + A[0, 1] * y, A[1, 0] * x + A[1, 1] * y], axis=1)
+        ax, dy = A[0, 0] * x, A[1, 1] * y
+        return 0.5 * (ax * x + 2.0 * A[0, 1] * x * y + dy * y), \
+            _pair(ax + A[0, 1] * y, A[1, 0] * x + dy)
 
     minima = np.zeros((1, 2)) if lam[0] > 0 else np.zeros((0, 2))
-    return _make(name, loss, grad, domain, start, minima, params, curvature=lmax,
+    return _make(name, loss, _grad_of(both), domain, start, minima, params, curvature=lmax,
                  log_scale=log_scale, latex=latex, f_min=0.0 if lam[0] > 0 else None,
-                 condition=condition)
+                 condition=condition, both=both)
 
 
 # ---------------------------------------------------------------------------- quadratics
@@ -189,13 +212,13 @@ def booth() -> Problem:
         x, y = _xy(params)
         return (x + 2 * y - 7) ** 2 + (2 * x + y - 5) ** 2
 
-    def grad(params):
+    def both(params):
         x, y = _xy(params)
         u, v = x + 2 * y - 7, 2 * x + y - 5
-        return np.stack([2 * u + 4 * v, 4 * u + 2 * v], axis=1)
+        return u ** 2 + v ** 2, _pair(2 * u + 4 * v, 4 * u + 2 * v)
 
-    return _make("booth", loss, grad, ((-10, 10), (-10, 10)), (-8.0, -6.0), [[1.0, 3.0]], {},
-                 curvature=18.0, condition=9.0, f_min=0.0,
+    return _make("booth", loss, _grad_of(both), ((-10, 10), (-10, 10)), (-8.0, -6.0),
+                 [[1.0, 3.0]], {}, curvature=18.0, condition=9.0, f_min=0.0, both=both,
                  latex=r"L(x, y) = (x + 2y - 7)^2 + (2x + y - 5)^2")
 
 
@@ -208,12 +231,13 @@ def matyas() -> Problem:
         x, y = _xy(params)
         return 0.26 * (x * x + y * y) - 0.48 * x * y
 
-    def grad(params):
+    def both(params):
         x, y = _xy(params)
-        return np.stack([0.52 * x - 0.48 * y, 0.52 * y - 0.48 * x], axis=1)
+        cx = 0.48 * x
+        return 0.26 * (x * x + y * y) - cx * y, _pair(0.52 * x - 0.48 * y, 0.52 * y - cx)
 
-    return _make("matyas", loss, grad, ((-10, 10), (-10, 10)), (-8.0, -4.0), [[0.0, 0.0]], {},
-                 curvature=1.0, condition=25.0, f_min=0.0,
+    return _make("matyas", loss, _grad_of(both), ((-10, 10), (-10, 10)), (-8.0, -4.0),
+                 [[0.0, 0.0]], {}, curvature=1.0, condition=25.0, f_min=0.0, both=both,
                  latex=r"L(x, y) = 0.26\,(x^2 + y^2) - 0.48\,xy")
 
 
@@ -243,16 +267,16 @@ def rosenbrock(a=1.0, b=100.0) -> Problem:
         x, y = _xy(params)
         return (a - x) ** 2 + b * (y - x * x) ** 2
 
-    def grad(params):
+    def both(params):
         x, y = _xy(params)
-        r = y - x * x
-        return np.stack([-2.0 * (a - x) - 4.0 * b * x * r, 2.0 * b * r], axis=1)
+        d, r = a - x, y - x * x
+        return d ** 2 + b * r ** 2, _pair(-2.0 * d - 4.0 * b * x * r, 2.0 * b * r)
 
     hx = max(2.0, abs(a) + 1.0)
     y_lo, y_hi = -1.0, max(3.0, a * a + 1.0)
     start = (-0.75 * hx, y_lo + 0.85 * (y_hi - y_lo))
-    return _make("rosenbrock", loss, grad, ((-hx, hx), (y_lo, y_hi)), start, [[a, a * a]],
-                 {"a": a, "b": b}, log_scale=True, f_min=0.0,
+    return _make("rosenbrock", loss, _grad_of(both), ((-hx, hx), (y_lo, y_hi)), start,
+                 [[a, a * a]], {"a": a, "b": b}, log_scale=True, f_min=0.0, both=both,
                  latex=rf"L(x, y) = (a - x)^2 + b\,(y - x^2)^2, \quad a = {a:g},\ b = {b:g}")
 
 
@@ -266,16 +290,20 @@ def beale() -> Problem:
         xy2 = xy * y
         return (1.5 - x + xy) ** 2 + (2.25 - x + xy2) ** 2 + (2.625 - x + xy2 * y) ** 2
 
-    def grad(params):
+    def both(params):
         x, y = _xy(params)
-        y2, y3 = y * y, y * y * y
-        t1, t2, t3 = 1.5 - x + x * y, 2.25 - x + x * y2, 2.625 - x + x * y3
+        xy = x * y
+        xy2 = xy * y
+        t1 = 1.5 - x + xy
+        loss = t1 ** 2 + (2.25 - x + xy2) ** 2 + (2.625 - x + xy2 * y) ** 2
+        y2, y3 = y * y, y * y * y  # the gradient's terms round as x * y^k, not (x y) y
+        t2, t3 = 2.25 - x + x * y2, 2.625 - x + x * y3
         gx = 2.0 * (t1 * (y - 1.0) + t2 * (y2 - 1.0) + t3 * (y3 - 1.0))
         gy = 2.0 * x * (t1 + 2.0 * t2 * y + 3.0 * t3 * y2)
-        return np.stack([gx, gy], axis=1)
+        return loss, _pair(gx, gy)
 
-    return _make("beale", loss, grad, ((-4.5, 4.5), (-4.5, 4.5)), (1.0, 1.5), [[3.0, 0.5]], {},
-                 log_scale=True, f_min=0.0,
+    return _make("beale", loss, _grad_of(both), ((-4.5, 4.5), (-4.5, 4.5)), (1.0, 1.5),
+                 [[3.0, 0.5]], {}, log_scale=True, f_min=0.0, both=both,
                  latex=r"L(x, y) = (1.5 - x + xy)^2 + (2.25 - x + xy^2)^2"
                        r" + (2.625 - x + xy^3)^2")
 
@@ -299,15 +327,15 @@ def goldstein_price() -> Problem:
         *_, A, B = parts(params)
         return A * B
 
-    def grad(params):
+    def both(params):
         x, y, u, v, a, b, A, B = parts(params)
         A_x = A_y = 2.0 * u * a + u * u * (-14.0 + 6.0 * x + 6.0 * y)
         B_x = 4.0 * v * b + v * v * (-32.0 + 24.0 * x - 36.0 * y)
         B_y = -6.0 * v * b + v * v * (48.0 - 36.0 * x + 54.0 * y)
-        return np.stack([A_x * B + A * B_x, A_y * B + A * B_y], axis=1)
+        return A * B, _pair(A_x * B + A * B_x, A_y * B + A * B_y)
 
-    return _make("goldstein_price", loss, grad, ((-2, 2), (-2, 2)), (-1.5, -1.5), [[0.0, -1.0]],
-                 {}, log_scale=True, f_min=3.0,
+    return _make("goldstein_price", loss, _grad_of(both), ((-2, 2), (-2, 2)), (-1.5, -1.5),
+                 [[0.0, -1.0]], {}, log_scale=True, f_min=3.0, both=both,
                  latex=r"L = [1 + (x{+}y{+}1)^2 (19 - 14x + 3x^2 - 14y + 6xy + 3y^2)]"
                        r"\,[30 + (2x{-}3y)^2 (18 - 32x + 12x^2 + 48y - 36xy + 27y^2)]")
 
@@ -325,17 +353,17 @@ def himmelblau() -> Problem:
         x, y = _xy(params)
         return (x * x + y - 11.0) ** 2 + (x + y * y - 7.0) ** 2
 
-    def grad(params):
+    def both(params):
         x, y = _xy(params)
         u, v = x * x + y - 11.0, x + y * y - 7.0
-        return np.stack([4.0 * x * u + 2.0 * v, 2.0 * u + 4.0 * y * v], axis=1)
+        return u ** 2 + v ** 2, _pair(4.0 * x * u + 2.0 * v, 2.0 * u + 4.0 * y * v)
 
     minima = [[3.0, 2.0],
               [-2.805118086952745, 3.131312518250573],
               [-3.779310253377747, -3.2831859912861696],
               [3.5844283403304917, -1.8481265269644036]]
-    return _make("himmelblau", loss, grad, ((-5, 5), (-5, 5)), (-0.27, -0.9), minima, {},
-                 log_scale=True, f_min=0.0,
+    return _make("himmelblau", loss, _grad_of(both), ((-5, 5), (-5, 5)), (-0.27, -0.9), minima,
+                 {}, log_scale=True, f_min=0.0, both=both,
                  latex=r"L(x, y) = (x^2 + y - 11)^2 + (x + y^2 - 7)^2")
 
 
@@ -352,13 +380,16 @@ def rastrigin(A=10.0) -> Problem:
         waves += np.cos(TAU * y)
         return (x * x + y * y + 2.0 * A) - A * waves
 
-    def grad(params):
+    def both(params):
         x, y = _xy(params)
-        return np.stack([2.0 * x + TAU * A * np.sin(TAU * x),
-                         2.0 * y + TAU * A * np.sin(TAU * y)], axis=1)
+        tx, ty = TAU * x, TAU * y
+        waves = np.cos(tx)
+        waves += np.cos(ty)
+        return (x * x + y * y + 2.0 * A) - A * waves, \
+            _pair(2.0 * x + TAU * A * np.sin(tx), 2.0 * y + TAU * A * np.sin(ty))
 
-    return _make("rastrigin", loss, grad, ((-5.12, 5.12), (-5.12, 5.12)), (3.3, -2.6),
-                 [[0.0, 0.0]], {"A": A}, f_min=0.0,
+    return _make("rastrigin", loss, _grad_of(both), ((-5.12, 5.12), (-5.12, 5.12)), (3.3, -2.6),
+                 [[0.0, 0.0]], {"A": A}, f_min=0.0, both=both,
                  latex=rf"L = 2A + \sum_i (\theta_i^2 - A\cos 2\pi\theta_i), \quad A = {A:g}")
 
 
@@ -376,22 +407,26 @@ def ackley() -> Problem:
         c *= 0.5
         return x, y, r, np.exp(-0.2 * r), np.exp(c, out=c)
 
-    def loss(params):
-        _, _, _, e1, e2 = parts(params)
-        e1 *= -20.0
+    def loss_of(e1, e2):
+        e1 *= -20.0  # in place on parts' fresh array
         e1 -= e2
         e1 += 20.0 + math.e
         return e1
 
-    def grad(params):
+    def loss(params):
+        _, _, _, e1, e2 = parts(params)
+        return loss_of(e1, e2)
+
+    def both(params):
         x, y, r, e1, e2 = parts(params)
         # d(-20 e^{-0.2 r})/dx = 4 e^{-0.2 r} * x / (2 r)
         k = np.divide(2.0 * e1, r, out=np.zeros_like(r), where=r > 0)
-        return np.stack([k * x + math.pi * e2 * np.sin(TAU * x),
-                         k * y + math.pi * e2 * np.sin(TAU * y)], axis=1)
+        grad = _pair(k * x + math.pi * e2 * np.sin(TAU * x),
+                     k * y + math.pi * e2 * np.sin(TAU * y))
+        return loss_of(e1, e2), grad
 
-    return _make("ackley", loss, grad, ((-5, 5), (-5, 5)), (3.6, -2.8), [[0.0, 0.0]], {},
-                 f_min=0.0,
+    return _make("ackley", loss, _grad_of(both), ((-5, 5), (-5, 5)), (3.6, -2.8), [[0.0, 0.0]],
+                 {}, f_min=0.0, both=both,
                  latex=r"L = -20\,e^{-0.2\sqrt{(x^2+y^2)/2}} - e^{(\cos 2\pi x"
                        r" + \cos 2\pi y)/2} + 20 + e")
 
@@ -405,15 +440,16 @@ def six_hump_camel() -> Problem:
         x2, y2 = x * x, y * y
         return (4.0 - 2.1 * x2 + x2 * x2 / 3.0) * x2 + x * y + (4.0 * y2 - 4.0) * y2
 
-    def grad(params):
+    def both(params):
         x, y = _xy(params)
-        x3 = x * x * x
-        return np.stack([8.0 * x - 8.4 * x3 + 2.0 * x3 * x * x + y,
-                         x - 8.0 * y + 16.0 * y * y * y], axis=1)
+        x2, y2 = x * x, y * y
+        x3 = x2 * x
+        return (4.0 - 2.1 * x2 + x2 * x2 / 3.0) * x2 + x * y + (4.0 * y2 - 4.0) * y2, \
+            _pair(8.0 * x - 8.4 * x3 + 2.0 * x3 * x * x + y, x - 8.0 * y + 16.0 * y * y * y)
 
     x0, y0 = 0.08984201310031807, -0.7126564030207396
-    return _make("six_hump_camel", loss, grad, ((-2, 2), (-1, 1)), (-1.5, -0.8),
-                 [[x0, y0], [-x0, -y0]], {}, f_min=-1.0316284534898774,
+    return _make("six_hump_camel", loss, _grad_of(both), ((-2, 2), (-1, 1)), (-1.5, -0.8),
+                 [[x0, y0], [-x0, -y0]], {}, f_min=-1.0316284534898774, both=both,
                  latex=r"L(x, y) = (4 - 2.1x^2 + x^4/3)\,x^2 + xy + (4y^2 - 4)\,y^2")
 
 
@@ -426,13 +462,15 @@ def three_hump_camel() -> Problem:
         x2 = x * x
         return 2.0 * x2 - 1.05 * x2 * x2 + x2 * x2 * x2 / 6.0 + x * y + y * y
 
-    def grad(params):
+    def both(params):
         x, y = _xy(params)
-        x3 = x * x * x
-        return np.stack([4.0 * x - 4.2 * x3 + x3 * x * x + y, x + 2.0 * y], axis=1)
+        x2 = x * x
+        x3 = x2 * x
+        return 2.0 * x2 - 1.05 * x2 * x2 + x2 * x2 * x2 / 6.0 + x * y + y * y, \
+            _pair(4.0 * x - 4.2 * x3 + x3 * x * x + y, x + 2.0 * y)
 
-    return _make("three_hump_camel", loss, grad, ((-2.5, 2.5), (-2.5, 2.5)), (-2.2, 1.9),
-                 [[0.0, 0.0]], {}, f_min=0.0,
+    return _make("three_hump_camel", loss, _grad_of(both), ((-2.5, 2.5), (-2.5, 2.5)),
+                 (-2.2, 1.9), [[0.0, 0.0]], {}, f_min=0.0, both=both,
                  latex=r"L(x, y) = 2x^2 - 1.05x^4 + x^6/6 + xy + y^2")
 
 
@@ -446,14 +484,16 @@ def styblinski_tang() -> Problem:
         x2, y2 = x * x, y * y
         return 0.5 * (x2 * (x2 - 16.0) + 5.0 * x + y2 * (y2 - 16.0) + 5.0 * y)
 
-    def grad(params):
+    def both(params):
         x, y = _xy(params)
-        return np.stack([x * (2.0 * x * x - 16.0) + 2.5, y * (2.0 * y * y - 16.0) + 2.5], axis=1)
+        x2, y2 = x * x, y * y
+        return 0.5 * (x2 * (x2 - 16.0) + 5.0 * x + y2 * (y2 - 16.0) + 5.0 * y), \
+            _pair(x * (2.0 * x * x - 16.0) + 2.5, y * (2.0 * y * y - 16.0) + 2.5)
 
     t = -2.9035340277711783
     f_min = t ** 4 - 16.0 * t * t + 5.0 * t
-    return _make("styblinski_tang", loss, grad, ((-5, 5), (-5, 5)), (0.3, 4.5), [[t, t]], {},
-                 f_min=f_min,
+    return _make("styblinski_tang", loss, _grad_of(both), ((-5, 5), (-5, 5)), (0.3, 4.5),
+                 [[t, t]], {}, f_min=f_min, both=both,
                  latex=r"L = \tfrac12 \sum_i (\theta_i^4 - 16\theta_i^2 + 5\theta_i)")
 
 
@@ -473,13 +513,14 @@ def plateau(width=1.0) -> Problem:
         x, y = _xy(params)
         return 1.0 - np.exp(-0.5 * inv * (x * x + y * y))
 
-    def grad(params):
+    def both(params):
         x, y = _xy(params)
-        k = inv * np.exp(-0.5 * inv * (x * x + y * y))
-        return np.stack([k * x, k * y], axis=1)
+        e = np.exp(-0.5 * inv * (x * x + y * y))
+        k = inv * e
+        return 1.0 - e, _pair(k * x, k * y)
 
-    return _make("plateau", loss, grad, ((-4 * w, 4 * w), (-4 * w, 4 * w)), (-3.2 * w, 2.4 * w),
-                 [[0.0, 0.0]], {"width": w}, f_min=0.0,
+    return _make("plateau", loss, _grad_of(both), ((-4 * w, 4 * w), (-4 * w, 4 * w)),
+                 (-3.2 * w, 2.4 * w), [[0.0, 0.0]], {"width": w}, f_min=0.0, both=both,
                  latex=rf"L(x, y) = 1 - e^{{-(x^2 + y^2)/(2w^2)}}, \quad w = {w:g}")
 
 
@@ -492,9 +533,10 @@ def monkey_saddle() -> Problem:
         x, y = _xy(params)
         return x * x * x - 3.0 * x * y * y
 
-    def grad(params):
+    def both(params):
         x, y = _xy(params)
-        return np.stack([3.0 * (x * x - y * y), -6.0 * x * y], axis=1)
+        x2 = x * x
+        return x2 * x - 3.0 * x * y * y, _pair(3.0 * (x2 - y * y), -6.0 * x * y)
 
-    return _make("monkey_saddle", loss, grad, ((-2, 2), (-2, 2)), (1.5, 0.05), np.zeros((0, 2)),
-                 {}, latex=r"L(x, y) = x^3 - 3xy^2")
+    return _make("monkey_saddle", loss, _grad_of(both), ((-2, 2), (-2, 2)), (1.5, 0.05),
+                 np.zeros((0, 2)), {}, latex=r"L(x, y) = x^3 - 3xy^2", both=both)
