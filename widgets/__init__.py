@@ -23,6 +23,7 @@ from .decimate import MAX_POINTS, display_indices
 from .export import CsvExport, csv_link
 from .mathpanel import MathPanel
 from .model import KINDS, LabModel
+from .models_app import models_lab
 from .palette import OKABE_ITO, run_colors
 from .player import Player
 from .session import SurfaceSession, View
@@ -60,6 +61,7 @@ __all__ = [
     "display_indices",
     "early_stopping_trainer",
     "lr_explorer",
+    "models_lab",
     "race_app",
     "regularization_explorer",
     "run_colors",
