@@ -30,6 +30,8 @@ from typing import Any, NamedTuple
 
 import numpy as np
 
+from . import transforms as T
+from .base import ChainState, EmptyState
 from .checks import check_int, hparam
 from .optimizers import RaceState, current_lr
 
@@ -160,6 +162,66 @@ def _where_tree(mask, col, new, old, R, stopped):
     if isinstance(new, list):
         return [_where_tree(mask, col, n, o, R, stopped) for n, o in zip(new, old, strict=True)]
     return new
+
+
+# The engine's own state types: their update functions return freshly allocated arrays
+# (never an input, a view, a closure constant or an array of the previous state, except
+# leaves passed through unchanged, which are recognised by identity), so a stopped run's
+# rows can be put back in place instead of rebuilding the state tree.
+_FRESH_STATES = frozenset({
+    EmptyState, T.TraceState, T.ScaleByAdagradState, T.ScaleByRmsState, T.ScaleByAdamState,
+    T.ScaleByNadamState, T.ScaleByAdamaxState, T.ScaleByAdadeltaState,
+    T.ScaleByLearningRateState,
+})
+
+
+def _freeze_rows(keep: np.ndarray, new, old):
+    """Like :func:`_where_rows` for a state ``new`` that an engine update has just
+    returned: the rows of ``old`` where ``keep`` is False, written in place into the
+    fresh arrays of the engine's own state types (:data:`_FRESH_STATES`); any other
+    sub-state is rebuilt by :func:`_where_rows`, so ``old`` and every array the caller
+    passed in stay untouched."""
+    stop = ~keep
+    if not stop.any():
+        return new
+    if type(new) is RaceState:
+        o = new.offsets
+        hit = np.logical_or.reduceat(stop, o[:-1]).tolist()
+        return RaceState(tuple(
+            _freeze_block(keep[o[i]:o[i + 1]], stop[o[i]:o[i + 1]], n, old.inner[i])
+            if hit[i] else n for i, n in enumerate(new.inner)), o)
+    return _freeze_block(keep, stop, new, old)
+
+
+def _freeze_block(keep, stop, new, old):
+    if type(new) is ChainState:
+        subs = new.inner
+        for sub, o in zip(subs, old.inner, strict=True):
+            if not _put_rows(stop, sub, o):
+                return ChainState(tuple(
+                    s if _put_rows(stop, s, so) else _where_rows(keep, s, so)
+                    for s, so in zip(subs, old.inner, strict=True)))
+        return new
+    return new if _put_rows(stop, new, old) else _where_rows(keep, new, old)
+
+
+def _put_rows(stop, new, old) -> bool:
+    """Put ``old``'s rows back where ``stop`` in place; False (nothing written) unless
+    ``new`` is an engine state whose changed per-run arrays are all fresh and writeable."""
+    if type(new) not in _FRESH_STATES or type(old) is not type(new):
+        return False
+    R = stop.shape[0]
+    todo = []
+    for a, b in zip(new, old, strict=True):
+        if a is b or type(a) is not np.ndarray or not a.ndim or a.shape[0] != R:
+            continue
+        if not (a.flags.writeable and a.flags.owndata) or type(b) is not np.ndarray \
+                or b.shape != a.shape:
+            return False
+        todo.append((a, b))
+    for a, b in todo:
+        np.copyto(a, b, where=stop.reshape((R,) + (1,) * (a.ndim - 1)))
+    return True
 
 
 def _evaluate(problem, params):
@@ -319,12 +381,16 @@ def step_run(problem, optimizer, state: RunState,
 
 
 def _freeze(keep, new, state):
-    """Where ``keep`` is False, the values of ``state`` instead of the new ones (update 0)."""
+    """Where ``keep`` is False, the values of ``state`` instead of the new ones (update 0).
+
+    ``new`` comes fresh from this step: ``params`` (``state.params + updates``) and the
+    engine's optimizer states are fixed in place; loss, gradient and updates (which may
+    be a problem's or a transform's own arrays) are copied."""
     params, loss, grad, updates, opt_state = new
     col = keep[:, None]
-    return (np.where(col, params, state.params), np.where(keep, loss, state.loss),
-            np.where(col, grad, state.grad), np.where(col, updates, 0.0),
-            _where_rows(keep, opt_state, state.opt_state))
+    np.copyto(params, state.params, where=~col)
+    return (params, np.where(keep, loss, state.loss), np.where(col, grad, state.grad),
+            np.where(col, updates, 0.0), _freeze_rows(keep, opt_state, state.opt_state))
 
 
 def run(problem, optimizer, start, steps: int, *, grad_tol=None, loss_tol=None,
