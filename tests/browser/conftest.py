@@ -68,8 +68,11 @@ def voila_url(tmp_path_factory):
         proc.kill()
 
 
-@pytest.fixture(scope="session")
+@pytest.fixture(scope="module")
 def browser():
+    """Module scope on purpose: Playwright's sync API keeps an asyncio loop running while
+    it is open, which would break the asyncio widget tests that run after it in the same
+    worker process; pytest closes a module fixture before the next module's tests."""
     from playwright.sync_api import sync_playwright
 
     with sync_playwright() as p:
