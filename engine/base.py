@@ -63,13 +63,41 @@ def chain(*transforms: GradientTransformation) -> GradientTransformation:
     def init(params):
         return ChainState(tuple(t.init(params) for t in transforms))
 
+    updates_fns = tuple(t.update for t in transforms)
+
     def update(grads, state, params):
         new_states = []
         updates = grads
-        for t, s in zip(transforms, state.inner, strict=True):
-            updates, s = t.update(updates, s, params)
+        for fn, s in zip(updates_fns, state.inner, strict=True):
+            updates, s = fn(updates, s, params)
             new_states.append(s)
         return updates, ChainState(tuple(new_states))
+
+    # the usual optimizers are 1-3 transforms: the same result in fewer Python steps
+    if len(updates_fns) == 1:
+        (f1,) = updates_fns
+
+        def update(grads, state, params):  # noqa: F811
+            (s1,) = state.inner
+            u, s1 = f1(grads, s1, params)
+            return u, ChainState((s1,))
+    elif len(updates_fns) == 2:
+        f1, f2 = updates_fns
+
+        def update(grads, state, params):  # noqa: F811
+            s1, s2 = state.inner
+            u, s1 = f1(grads, s1, params)
+            u, s2 = f2(u, s2, params)
+            return u, ChainState((s1, s2))
+    elif len(updates_fns) == 3:
+        f1, f2, f3 = updates_fns
+
+        def update(grads, state, params):  # noqa: F811
+            s1, s2, s3 = state.inner
+            u, s1 = f1(grads, s1, params)
+            u, s2 = f2(u, s2, params)
+            u, s3 = f3(u, s3, params)
+            return u, ChainState((s1, s2, s3))
 
     return GradientTransformation(init, update, runs)
 

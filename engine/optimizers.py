@@ -299,8 +299,10 @@ def race(optimizers: Sequence[GradientTransformation], sizes: Sequence[int]
                                in zip(optimizers, blocks, strict=True)), offsets)
 
     def update(grads, state, params):
-        grads = np.asarray(grads, dtype=np.float64)
-        params = np.asarray(params, dtype=np.float64)
+        if type(grads) is not np.ndarray or grads.dtype != np.float64:
+            grads = np.asarray(grads, dtype=np.float64)
+        if type(params) is not np.ndarray or params.dtype != np.float64:
+            params = np.asarray(params, dtype=np.float64)
         if grads.shape != params.shape or grads.shape[0] != R:
             raise ValueError(f"grads has shape {grads.shape} and params has shape "
                              f"{params.shape}; they must match with {R} runs")

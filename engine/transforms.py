@@ -445,6 +445,7 @@ def scale_by_learning_rate(lr: float | np.ndarray | Callable) -> GradientTransfo
     const = first
     neg = _full(-first) if fn is None else None
     defaults: dict = {}  # R -> (ones, lr): init's lr_scale (recognised by identity) and lr
+    fast: dict = {}      # (R, D) -> (-lr as (R, D), ones, lr) for a constant lr
 
     def default(R):
         out = defaults.get(R)
@@ -461,9 +462,11 @@ def scale_by_learning_rate(lr: float | np.ndarray | Callable) -> GradientTransfo
 
     def update(d, state, params):
         if neg is not None:  # constant lr and the untouched default scale: one multiply
-            ones, lr0 = defaults.get(d.shape[0], (None, None))
-            if state.lr_scale is ones:
-                return d * neg(d.shape)[0], ScaleByLearningRateState(state.count + 1, lr0, ones)
+            hit = fast.get(d.shape)
+            if hit is None and d.shape[0] in defaults:
+                hit = fast[d.shape] = (neg(d.shape)[0],) + defaults[d.shape[0]]
+            if hit is not None and state.lr_scale is hit[1]:
+                return d * hit[0], ScaleByLearningRateState(state.count + 1, hit[2], hit[1])
         lr_t = (const if fn is None else fn(state.count)) * state.lr_scale
         u = d * lr_t[:, None]
         np.negative(u, out=u)  # -(lr d) == (-lr) d exactly, as torch's add_(d, alpha=-lr)
