@@ -186,10 +186,11 @@ def _freeze_rows(keep: np.ndarray, new, old):
         return new
     if type(new) is RaceState:
         o = new.offsets
-        hit = np.logical_or.reduceat(stop, o[:-1]).tolist()
-        return RaceState(tuple(
-            _freeze_block(keep[o[i]:o[i + 1]], stop[o[i]:o[i + 1]], n, old.inner[i])
-            if hit[i] else n for i, n in enumerate(new.inner)), o)
+        inner = list(new.inner)
+        for i in np.flatnonzero(np.logical_or.reduceat(stop, o[:-1])).tolist():
+            a, b = o[i], o[i + 1]
+            inner[i] = _freeze_block(keep[a:b], stop[a:b], inner[i], old.inner[i])
+        return RaceState(tuple(inner), o)
     return _freeze_block(keep, stop, new, old)
 
 
