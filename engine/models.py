@@ -107,6 +107,8 @@ def _check_y(y, X: np.ndarray, R: int) -> np.ndarray:
 def _labels(y, K: int) -> np.ndarray:
     """Integer class labels in ``0..K-1`` (floats with integral values are accepted)."""
     y = np.asarray(y)
+    if y.dtype.kind in "iu" and y.size and y.min() >= 0 and y.max() < K:
+        return y.astype(np.int64, copy=False)  # integer labels in range: nothing else to check
     yi = y.astype(np.int64)
     if np.any(yi != y) or np.any(yi < 0) or np.any(yi >= K):
         bad = y.ravel()[((yi != y) | (yi < 0) | (yi >= K)).ravel()][0]
