@@ -9,6 +9,11 @@ Data flow (DESIGN.md): controls -> :class:`~.model.LabModel` (validated) -> the 
 * Changing the problem, the start point, the racing kinds or the seed restarts; the
   surface grid and contours (the expensive part) are recomputed debounced.
 * The timeline slider shows any earlier step in every chart (it pauses the player).
+* Frames are paced by the browser: :attr:`SurfaceLab.clock` (a
+  :class:`~.clock.FrameClock`, part of the displayed tree) acknowledges what was drawn.
+* Charts in a ``Tab`` child that is not selected (:meth:`SurfaceLab.watch_tabs`) are not
+  updated per frame; selecting their tab brings them up to date, and :meth:`flush`
+  renders every chart.
 """
 
 from __future__ import annotations
@@ -20,6 +25,7 @@ import ipywidgets as W
 import numpy as np
 
 from .charts import LossChart, ScheduleChart, ToleranceBars, TraceChart, UpdateNormChart
+from .clock import FrameClock
 from .controls import ErrorLine, button
 from .export import CsvExport
 from .mathpanel import MathPanel
@@ -49,7 +55,9 @@ class SurfaceLab:
         self.errors = ErrorLine()
         self.status = W.HTML(layout=W.Layout(min_height="22px"))
         self.session = SurfaceSession(self.model.config())
-        self.player = Player(self.frame)
+        self.clock = FrameClock()
+        self.hidden: set[str] = set()       # charts in unselected tabs: not drawn per frame
+        self.player = Player(self.frame, clock=self.clock)
         self.player.on_stop = self._stopped
         self.player.on_error = lambda err: self.errors.show(f"{type(err).__name__}: {err}")
         self.charts = {}
@@ -136,7 +144,8 @@ class SurfaceLab:
         self.render()
         return more
 
-    def render(self, step: int | None = None) -> None:
+    def render(self, step: int | None = None, everything: bool = False) -> None:
+        """Draw the shown step in every visible chart (``everything``: hidden ones too)."""
         if step is not None:
             self._view_step = step
         s = self.session
@@ -144,6 +153,8 @@ class SurfaceLab:
         view = s.view(shown)
         cfg, r = s.cfg, self.model.selected
         for name, chart in self.charts.items():
+            if name in self.hidden and not everything:
+                continue
             if name == "surface":
                 chart.update(view, r, cfg.runs[r][0], cfg)
             else:
@@ -250,7 +261,24 @@ class SurfaceLab:
         self.render(self._view_step)
         self._math_later.flush()
 
+    def watch_tabs(self, tab: W.Tab, names) -> W.Tab:
+        """``tab.children[i]`` shows chart ``names[i]``: only the selected one is drawn
+        per frame; selecting a tab brings its chart up to date."""
+        names = list(names)
+
+        def selected(_=None):
+            i = tab.selected_index
+            self.hidden = {n for j, n in enumerate(names) if j != i}
+            if _ is not None:
+                self.render(self._view_step)
+
+        tab.observe(selected, "selected_index")
+        selected()
+        return tab
+
     def flush(self) -> None:
-        """Run pending debounced / throttled redraws now (tests, pause)."""
+        """Run pending debounced / throttled redraws now and draw every chart, hidden
+        tabs included (tests, export)."""
         self._surface_later.flush()
+        self.render(self._view_step, everything=True)
         self._math_later.flush()

@@ -93,7 +93,7 @@ def _tabs(lab: SurfaceLab, names) -> W.Tab:
     tab = W.Tab(children=[lab.charts[n].figure for n in present])
     for i, n in enumerate(present):
         tab.set_title(i, titles[n])
-    return tab
+    return lab.watch_tabs(tab, present)
 
 
 def _layout(lab: SurfaceLab, title: str, controls: list[W.Widget], right: W.Widget) -> W.VBox:
@@ -104,7 +104,7 @@ def _layout(lab: SurfaceLab, title: str, controls: list[W.Widget], right: W.Widg
     bottom = [lab.math.widget] if lab.math is not None else []
     return W.VBox([head, main, lab.transport(), lab.timeline, lab.errors.widget, lab.status,
                    W.HBox([*bottom, lab.export.widget],
-                          layout=W.Layout(flex_flow="row wrap"))])
+                          layout=W.Layout(flex_flow="row wrap")), lab.clock])
 
 
 def race_app(problem: str = "rosenbrock", optimizers=RACE, lrs=None, max_steps: int = 2000,

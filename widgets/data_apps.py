@@ -47,6 +47,7 @@ def _layout(lab: DataLab, title: str, controls, tabs, extra=()) -> W.VBox:
     tab = W.Tab(children=[f for _, f in present])
     for i, (t, _) in enumerate(present):
         tab.set_title(i, t)
+    lab.watch_tabs(tab, [n for _, n in tabs if n in lab.charts])
     left = [lab.charts["data"].figure] if "data" in lab.charts else []
     main = W.HBox([W.VBox(list(controls), layout=W.Layout(width="310px")), *left, tab],
                   layout=W.Layout(flex_flow="row wrap"))
@@ -54,7 +55,7 @@ def _layout(lab: DataLab, title: str, controls, tabs, extra=()) -> W.VBox:
     lab.widget = W.VBox([W.HTML(f"<h3 style='margin:4px 0'>{html.escape(title)}</h3>"), main,
                          lab.transport(), lab.timeline, lab.errors.widget, lab.status,
                          *extra, W.HBox([*bottom, lab.export.widget],
-                                        layout=W.Layout(flex_flow="row wrap"))])
+                                        layout=W.Layout(flex_flow="row wrap")), lab.clock])
     return lab
 
 

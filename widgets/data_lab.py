@@ -4,7 +4,9 @@ player + charts + timeline, wired like :class:`~.app.SurfaceLab`.
 Controls -> model (validated; a rejected value shows the engine's message in the error line
 and keeps the last good state) -> session restart -> :class:`~.data_session.DataView` ->
 charts.  Any configuration change restarts training (a new data set, batch size or penalty
-changes what a run *is*).  Builds paused at iteration 0.
+changes what a run *is*).  Builds paused at iteration 0.  Frames are paced by the browser
+(:attr:`DataLab.clock`) and charts in unselected tabs wait until their tab is selected
+(:meth:`DataLab.watch_tabs`), as in :class:`~.app.SurfaceLab`.
 """
 
 from __future__ import annotations
@@ -16,6 +18,7 @@ import ipywidgets as W
 
 from .app import SurfaceLab
 from .charts import LossChart
+from .clock import FrameClock
 from .controls import ErrorLine
 from .data_charts import BatchSurface, DataChart, EpochChart, MetricsPanel
 from .data_model import DataModel
@@ -42,7 +45,9 @@ class DataLab:
         self.errors = ErrorLine()
         self.status = W.HTML(layout=W.Layout(min_height="22px"))
         self.session = DataSession(self.model.config())
-        self.player = Player(self.frame)
+        self.clock = FrameClock()
+        self.hidden: set[str] = set()       # charts in unselected tabs: not drawn per frame
+        self.player = Player(self.frame, clock=self.clock)
         self.player.on_error = lambda err: self.errors.show(f"{type(err).__name__}: {err}")
         self.player.on_stop = lambda: self._metrics_later.flush()
         self.charts: dict = {}
@@ -80,6 +85,7 @@ class DataLab:
         return self.widget._repr_mimebundle_(**kwargs)
 
     transport = SurfaceLab.transport
+    watch_tabs = SurfaceLab.watch_tabs
     _sync_timeline = SurfaceLab._sync_timeline
     _is_echo = getattr(SurfaceLab, "_is_echo", lambda self, value: False)
 
@@ -99,6 +105,8 @@ class DataLab:
         self._metrics_later.cancel()
 
     def flush(self) -> None:
+        """Draw every chart now, hidden tabs included, and the metrics panel."""
+        self.render(self._view_step, everything=True)
         self._metrics_later.flush()
 
     # ---- the frame
@@ -115,12 +123,15 @@ class DataLab:
         s = self.session
         return s.step if self._view_step is None else min(self._view_step, s.step)
 
-    def render(self, step: int | None = None) -> None:
+    def render(self, step: int | None = None, everything: bool = False) -> None:
+        """Draw the shown iteration in every visible chart (``everything``: hidden too)."""
         if step is not None:
             self._view_step = step
         view = self.session.view(self.shown)
         r = self.model.selected
         for name, chart in self.charts.items():
+            if name in self.hidden and not everything:
+                continue
             if name == "loss_epoch":
                 chart.update(SimpleNamespace(steps=view.epoch, loss=view.loss))
             elif name in ("data", "surface"):

@@ -8,6 +8,12 @@ At most one task is ever alive: ``play`` starts a task only when none is running
 ``pause`` only lowers the ``playing`` flag, which the task reads after its sleep (a
 pause followed by a play inside one frame keeps the same task).  ``close`` cancels it.
 Nothing starts on construction: a new player is paused.
+
+Pacing (``clock``, a :class:`~.clock.FrameClock`): after each frame the player counts it
+on the clock; before the next one it waits (``await``, never blocking) while the browser
+has not acknowledged enough frames.  The engine waits too -- it does not step ahead of
+what is shown, so the run on screen is the run in the kernel and *pause* is immediate.
+With no clock, or a clock no browser view acknowledges (headless), frames are unpaced.
 """
 
 from __future__ import annotations
@@ -21,6 +27,8 @@ from .timing import running_loop
 
 __all__ = ["Player"]
 
+POLL = 0.004  # seconds between looks at the clock while the browser catches up
+
 
 class Player(T.HasTraits):
     """Frame loop over ``frame(k) -> bool``.  Traits: ``playing``, ``speed``, ``fps``."""
@@ -30,9 +38,11 @@ class Player(T.HasTraits):
     fps = T.Float(30.0, help="target frames per second")
     frames = T.Int(0, help="frames drawn so far")
 
-    def __init__(self, frame: Callable[[int], bool], **kwargs):
+    def __init__(self, frame: Callable[[int], bool], clock=None, **kwargs):
         super().__init__(**kwargs)
         self._frame = frame
+        self.clock = clock
+        self.waits = 0        # polls spent waiting for the browser (diagnostics, tests)
         self._task: asyncio.Task | None = None
         self.on_stop: Callable[[], object] | None = None
         self.on_error: Callable[[Exception], object] | None = None
@@ -81,12 +91,20 @@ class Player(T.HasTraits):
     def tick(self, k: int | None = None) -> bool:
         """One frame of ``k`` (default ``speed``) steps, right now."""
         self.frames += 1
-        return bool(self._frame(self.speed if k is None else k))
+        try:
+            return bool(self._frame(self.speed if k is None else k))
+        finally:
+            if self.clock is not None:
+                self.clock.sent()
 
     async def _run(self) -> None:
         loop = asyncio.get_running_loop()
         try:
             while self.playing:
+                if self.clock is not None and not self.clock.ready():
+                    self.waits += 1
+                    await asyncio.sleep(POLL)   # the browser is behind: draw nothing, step
+                    continue                    # nothing (pause is read on every poll)
                 t0 = loop.time()
                 try:
                     more = self.tick()

@@ -29,26 +29,36 @@ def eq(mark_array, expected):
 
 
 def assert_marks_show(lab, step):
-    """Every chart's arrays are the History's rows 0..step, decimated by the rule."""
+    """Every chart's arrays are the History's rows 0..step, decimated by the rule: the
+    charts drawn per frame as they are, then (after ``flush``) those in hidden tabs."""
+    _assert_charts_show(lab, step, set(lab.charts) - lab.hidden)
+    lab.flush()
+    _assert_charts_show(lab, step, set(lab.charts))
+
+
+def _assert_charts_show(lab, step, names):
     h = lab.session.history
     idx = display_indices(step + 1)
     if len(idx) == 1:
         idx = np.repeat(idx, 2)
     P = h.params[idx]
-    surf = lab.charts["surface"]
-    eq(surf.paths.x, P[:, :, 0].T)
-    eq(surf.paths.y, P[:, :, 1].T)
-    eq(surf.points.x, h.params[step, :, 0])
-    eq(surf.points.y, h.params[step, :, 1])
-    loss = lab.charts["loss"].lines
-    eq(loss.x, h.steps[idx])
-    f_min = lab.session.problem.f_min
-    eq(loss.y, loss_gap(h.loss[idx], f_min).T)
-    if "norm" in lab.charts:
+    assert {"surface", "loss"} <= set(lab.charts)
+    if "surface" in names:
+        surf = lab.charts["surface"]
+        eq(surf.paths.x, P[:, :, 0].T)
+        eq(surf.paths.y, P[:, :, 1].T)
+        eq(surf.points.x, h.params[step, :, 0])
+        eq(surf.points.y, h.params[step, :, 1])
+    if "loss" in names:
+        loss = lab.charts["loss"].lines
+        eq(loss.x, h.steps[idx])
+        f_min = lab.session.problem.f_min
+        eq(loss.y, loss_gap(h.loss[idx], f_min).T)
+    if "norm" in names:
         norm = np.linalg.norm(h.update[idx], axis=2).T
         y = np.reshape(lab.charts["norm"].lines.y, norm.shape)
         eq(y[norm > 0], norm[norm > 0])
-    if "traces" in lab.charts:
+    if "traces" in names:
         y = lab.charts["traces"].lines.y
         eq(y[0::2], P[:, :, 0].T)
         eq(y[1::2], P[:, :, 1].T)

@@ -33,7 +33,14 @@ def decimated(step):
 
 
 def assert_marks_show(lab, step):
-    """Loss lines, epoch lines and fits are the groups' TrainHistory rows up to ``step``."""
+    """Loss lines, epoch lines and fits are the groups' TrainHistory rows up to ``step``:
+    the charts drawn per frame as they are, then (after ``flush``) those in hidden tabs."""
+    _assert_charts_show(lab, step, set(lab.charts) - lab.hidden)
+    lab.flush()
+    _assert_charts_show(lab, step, set(lab.charts))
+
+
+def _assert_charts_show(lab, step, names):
     s = lab.session
     idx = decimated(step)
     R = len(s.cfg.runs)
@@ -43,20 +50,20 @@ def assert_marks_show(lab, step):
         loss[np.ix_(ok, list(g.index))] = h.train_loss[idx[ok]]
         h_params = h.params[min(step, len(h) - 1)]
         np.testing.assert_array_equal(s.params.data[step][list(g.index)], h_params)
-    if "loss" in lab.charts:
+    if "loss" in names:
         eq(lab.charts["loss"].lines.x, idx)
         eq(lab.charts["loss"].lines.y, np.maximum(loss, 1e-16).T)
-    if "loss_epoch" in lab.charts:
+    if "loss_epoch" in names:
         eq(lab.charts["loss_epoch"].lines.x,
            np.where(np.isfinite(loss.T), idx / s.per_epoch[:, None], np.nan))
-    if "epochs" in lab.charts:
+    if "epochs" in names:
         y = np.reshape(lab.charts["epochs"].lines.y, (2 * R, -1))
         for g, h in zip(s.groups, s.histories, strict=True):
             keep = h.epoch_iteration <= step
             val = h.metric("val_loss")[keep]
             for j, r in enumerate(g.index):
                 eq(y[2 * r + 1, : len(val)], val[:, j])
-    if "data" in lab.charts:
+    if "data" in names:
         chart = lab.charts["data"]
         if chart.mode == "curve":
             P = s.params.data[step]
@@ -140,6 +147,10 @@ def test_timeline_restores_an_earlier_step():
 def test_minibatch_surface_gradients():
     lab = batch_size_explorer(batch_sizes=(8, 32))
     lab.frame(5)
+    tab = lab.widget.children[1].children[-1]
+    assert tab.get_title(2) == "mini-batch surface" and "surface" in lab.hidden
+    tab.selected_index = 2                    # its tab selected: drawn up to date
+    assert "surface" not in lab.hidden
     s, surf = lab.session, lab.charts["surface"]
     full, batch, rows = surf.gradients(s, 5, 0)
     ds, P = s.dataset, s.params.data[5]
