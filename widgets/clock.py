@@ -12,10 +12,11 @@ inline, no build step) that closes the loop:
 3. before the next frame the player asks :meth:`FrameClock.ready`: at most
    ``max_in_flight`` frames may be sent and not yet acknowledged.
 
-Headless (tests, nbclient, a kernel with no live view) nothing ever acknowledges, so
-pacing starts only once a first ``ack`` arrives; if acknowledgments then stop for
-``stale_after`` seconds while frames are waiting (the tab was closed or hidden), the
-clock lets frames through unpaced until acknowledgments come back.
+A view says hello when it renders (a custom message); that, or a first ``ack``, starts
+pacing -- so the very first frames after *play* are paced too.  Headless (tests, nbclient,
+a kernel with no live view) nothing ever acknowledges, so frames stay unpaced.  If
+acknowledgments stop for ``stale_after`` seconds while frames are waiting (the tab was
+closed or hidden), the clock lets frames through unpaced until they come back.
 """
 
 from __future__ import annotations
@@ -44,6 +45,7 @@ function render({ model, el }) {
     requestAnimationFrame(() => setTimeout(() => ack(f), 0));
   };
   model.on("change:frame", later);
+  model.send({ event: "descentlab-clock-hello", frame: model.get("frame") });
   return () => model.off("change:frame", later);
 }
 export default { render };
@@ -77,6 +79,7 @@ class FrameClock(anywidget.AnyWidget):
         self.acked_at: float | None = None      # when the last acknowledgment arrived
         self._progress = 0.0                    # last ack, or a send into an empty pipe
         self.observe(self._acked, "ack")
+        self.on_msg(self._hello)
 
     def send_state(self, key=None) -> None:
         # anywidget adds its traits before the comm opens; ipywidgets then drops the
@@ -86,6 +89,12 @@ class FrameClock(anywidget.AnyWidget):
 
     def _acked(self, change) -> None:
         self.acked_at = self._progress = self.clock()
+
+    def _hello(self, widget, content, buffers) -> None:
+        """A view rendered: it holds the state up to ``frame`` -- pace from now on."""
+        if isinstance(content, dict) and content.get("event") == "descentlab-clock-hello":
+            self.acked_at = self._progress = self.clock()
+            self.ack = max(self.ack, min(int(content.get("frame", 0)), self.frame))
 
     @property
     def in_flight(self) -> int:
