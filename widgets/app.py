@@ -19,7 +19,6 @@ Data flow (DESIGN.md): controls -> :class:`~.model.LabModel` (validated) -> the 
 from __future__ import annotations
 
 import html
-import time
 
 import ipywidgets as W
 import numpy as np
@@ -34,11 +33,11 @@ from .palette import run_colors
 from .player import Player
 from .session import SurfaceSession
 from .surface import SurfaceChart
+from .timeline import Timeline
 from .timing import Debouncer, Throttle
 
 __all__ = ["SurfaceLab", "CHARTS"]
 
-ECHO_WINDOW = 1.0  # seconds within which a slider value coming back is our own
 CHARTS = ("surface", "loss", "bars", "traces", "norm", "schedule", "math")
 _TUNING = ("runs", "momentum", "b1", "b2", "alpha", "rho", "weight_decay", "schedule",
            "schedule_params", "max_steps", "grad_tol", "loss_tol", "max_loss", "tolerance")
@@ -78,9 +77,7 @@ class SurfaceLab:
                                     continuous_update=True,
                                     layout=W.Layout(width="100%"),
                                     style={"description_width": "40px"})
-        self._syncing = False
-        self._sent: dict[int, float] = {}  # timeline values this lab sent -> when
-        self.timeline.observe(self._scrubbed, "value")
+        self._scrub = Timeline(self.timeline, self._scrubbed, lambda: self.player.playing)
         self.export = CsvExport(lambda: self.session.history, filename)
         self._surface_later = Debouncer(self._draw_surface, 0.2)
         self._math_later = Throttle(self._draw_math, math_interval)
@@ -159,7 +156,7 @@ class SurfaceLab:
                 chart.update(view, r, cfg.runs[r][0], cfg)
             else:
                 chart.update(view)
-        self._sync_timeline(shown, s.step)
+        self._scrub.show(shown, s.step)
         self._math_later.call()
         msgs = s.messages()
         if msgs != self._messages:
@@ -168,38 +165,12 @@ class SurfaceLab:
                 f"<div style='color:#8A3B00;font-size:15px'>{html.escape(m)}</div>"
                 for m in msgs)
 
-    def _sync_timeline(self, shown: int, latest: int) -> None:
-        now = time.monotonic()
-        self._sent[shown] = now
-        if len(self._sent) > 256:
-            self._sent = {v: t for v, t in self._sent.items() if now - t < ECHO_WINDOW}
-        self._syncing = True
-        try:
-            with self.timeline.hold_sync():
-                if latest > self.timeline.max:
-                    self.timeline.max = latest
-                    self.timeline.value = shown
-                else:
-                    self.timeline.value = shown
-                    self.timeline.max = latest
-        finally:
-            self._syncing = False
-
-    def _scrubbed(self, change) -> None:
-        if self._syncing or (self.player.playing and self._is_echo(int(change["new"]))):
-            return
+    def _scrubbed(self, new: int) -> None:
+        """A person moved the timeline: pause and show that step (the latest: follow)."""
         self.player.pause()
-        new = int(change["new"])
         self._view_step = None if new >= self.session.step else new
         self.render()
         self._math_later.flush()
-
-    def _is_echo(self, value: int) -> bool:
-        """A browser slider sends back values this lab set a moment ago (its echo, or a
-        value clamped to the previous max while max and value arrive together); those are
-        not a person scrubbing, and must not pause the player."""
-        sent = self._sent.get(value)
-        return sent is not None and time.monotonic() - sent < ECHO_WINDOW
 
     def _draw_math(self) -> None:
         if self.math is None:

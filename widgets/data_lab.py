@@ -26,6 +26,7 @@ from .data_session import DataSession
 from .export import CsvExport
 from .palette import run_colors
 from .player import Player
+from .timeline import Timeline
 from .timing import Throttle
 
 __all__ = ["DataLab", "DATA_CHARTS"]
@@ -67,9 +68,7 @@ class DataLab:
         self.timeline = W.IntSlider(0, min=0, max=0, description="iteration",
                                     layout=W.Layout(width="100%"),
                                     style={"description_width": "60px"})
-        self._syncing = False
-        self._sent: dict[int, float] = {}   # timeline values sent (SurfaceLab's echo rule)
-        self.timeline.observe(self._scrubbed, "value")
+        self._scrub = Timeline(self.timeline, self._scrubbed, lambda: self.player.playing)
         self.export = CsvExport(lambda: self.session, filename)
         self._metrics_later = Throttle(self._draw_metrics, metrics_interval)
         self._view_step: int | None = None
@@ -86,8 +85,6 @@ class DataLab:
 
     transport = SurfaceLab.transport
     watch_tabs = SurfaceLab.watch_tabs
-    _sync_timeline = SurfaceLab._sync_timeline
-    _is_echo = getattr(SurfaceLab, "_is_echo", lambda self, value: False)
 
     def step(self) -> bool:
         self.player.pause()
@@ -138,7 +135,7 @@ class DataLab:
                 chart.update(view, r)
             else:
                 chart.update(view)
-        self._sync_timeline(view.step, self.session.step)
+        self._scrub.show(view.step, self.session.step)
         self._metrics_later.call()
         msgs = self.session.messages(view.step)
         if msgs != self._messages:
@@ -147,11 +144,8 @@ class DataLab:
                 f"<div style='color:#8A3B00;font-size:15px'>{html.escape(m)}</div>"
                 for m in msgs)
 
-    def _scrubbed(self, change) -> None:
-        if self._syncing or (self.player.playing and self._is_echo(int(change["new"]))):
-            return
+    def _scrubbed(self, new: int) -> None:
         self.player.pause()
-        new = int(change["new"])
         self._view_step = None if new >= self.session.step else new
         self.render()
         self._metrics_later.flush()
