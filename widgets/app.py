@@ -156,7 +156,7 @@ class SurfaceLab:
                 chart.update(view, r, cfg.runs[r][0], cfg)
             else:
                 chart.update(view)
-        self._scrub.show(shown, s.step)
+        self._scrub.show(shown, s.step, s.cfg.max_steps)
         self._math_later.call()
         msgs = s.messages()
         if msgs != self._messages:

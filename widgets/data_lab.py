@@ -135,7 +135,7 @@ class DataLab:
                 chart.update(view, r)
             else:
                 chart.update(view)
-        self._scrub.show(view.step, self.session.step)
+        self._scrub.show(view.step, self.session.step, self.session.horizon)
         self._metrics_later.call()
         msgs = self.session.messages(view.step)
         if msgs != self._messages:

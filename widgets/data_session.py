@@ -102,6 +102,11 @@ class DataSession:
         return self.loss.n - 1
 
     @property
+    def horizon(self) -> int:
+        """The most iterations any run can take: its epochs times the longest epoch."""
+        return int(self.cfg.epochs) * int(self.per_epoch.max())
+
+    @property
     def running(self) -> bool:
         return any(bool(s.active.any()) for s in self.states)
 

@@ -1,5 +1,8 @@
 """The timeline: a step slider the kernel moves every frame and a person drags to scrub.
 
+Its range is the run's step limit (a progress bar); the part past the latest step is
+not yet run, and a drag there shows the latest step.
+
 A browser's slider sends some of the kernel's own values back: when ``max`` and ``value``
 arrive together it may clamp the new value to the old ``max`` and report that, and a
 stale value can cross a fresh one on the wire.  Such a value is one this lab set a moment
@@ -31,21 +34,27 @@ class Timeline:
         self._syncing = False
         slider.observe(self._changed, "value")
 
-    def show(self, shown: int, latest: int) -> None:
-        """Put the slider on ``shown`` out of ``0..latest`` (one message)."""
+    def show(self, shown: int, latest: int, horizon: int | None = None) -> None:
+        """Put the slider on ``shown``; its range is ``0..max(latest, horizon)``.
+
+        With a ``horizon`` (the step limit) the range is fixed while a run plays, so a
+        frame sends one message (the value) and a browser never clamps it.  When the range
+        must grow it is sent first, in a message of its own, for the same reason.
+        """
         now = self.clock()
         self.shown, self.latest = shown, latest
         self._sent[shown] = now
         if len(self._sent) > 256:
             self._sent = {v: t for v, t in self._sent.items() if now - t < ECHO_WINDOW}
+        top = max(latest, horizon or 0)
         s = self.slider
         self._syncing = True
         try:
-            with s.hold_sync():
-                if latest > s.max:
-                    s.max, s.value = latest, shown
-                else:
-                    s.value, s.max = shown, latest
+            if top > s.max:
+                s.max = top
+            s.value = shown
+            if top < s.max:
+                s.max = top
         finally:
             self._syncing = False
 
@@ -60,6 +69,15 @@ class Timeline:
         new = int(change["new"])
         if self.is_echo(new) and (self.playing() or new < self.latest):
             if new != self.shown:
-                self.show(self.shown, self.latest)
+                self._put_back()
             return
         self.on_scrub(new)
+        if new > self.latest:          # past the steps run so far: the latest is shown
+            self._put_back()
+
+    def _put_back(self) -> None:
+        self._syncing = True
+        try:
+            self.slider.value = self.shown
+        finally:
+            self._syncing = False

@@ -69,7 +69,7 @@ def _assert_charts_show(lab, step, names):
             P = s.params.data[step]
             yhat = s.groups[0].model.predict(P, s.features(chart.xs))
             eq(chart.fits.y, yhat)
-    assert lab.timeline.value == step and lab.timeline.max == s.step
+    assert lab.timeline.value == step and lab.timeline.max == max(s.step, s.horizon)
 
 
 @pytest.mark.parametrize("build", APPS)

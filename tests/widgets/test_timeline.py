@@ -64,3 +64,17 @@ def test_race_lab_after_a_paused_step_keeps_showing_that_step():
     assert lab.timeline.value == 1 and lab._view_step is None
     assert lab.charts["surface"].points.x.tolist() == lab.session.history.params[1, :, 0].tolist()
     lab.close()
+
+
+def test_with_a_horizon_the_range_is_fixed_and_a_drag_past_the_latest_shows_the_latest():
+    t, scrubs, clock = make(playing=False)
+    t.show(0, 0, horizon=100)
+    assert t.slider.max == 100
+    for k in range(1, 6):
+        t.show(k, k, horizon=100)
+    assert (t.slider.value, t.slider.max) == (5, 100)
+    clock.t += ECHO_WINDOW + 0.1
+    t.slider.value = 60                # not run yet
+    assert scrubs == [60] and t.slider.value == 5
+    t.show(130, 130, horizon=100)      # a run past its limit widens the range
+    assert (t.slider.value, t.slider.max) == (130, 130)
