@@ -18,14 +18,12 @@ Data flow (DESIGN.md): controls -> :class:`~.model.LabModel` (validated) -> the 
 
 from __future__ import annotations
 
-import html
-
 import ipywidgets as W
 import numpy as np
 
 from .charts import LossChart, ScheduleChart, ToleranceBars, TraceChart, UpdateNormChart
 from .clock import FrameClock
-from .controls import ErrorLine, button
+from .controls import ErrorLine, StatusLine, button
 from .export import CsvExport
 from .mathpanel import MathPanel
 from .model import LabModel, lr_of_schedule
@@ -52,7 +50,7 @@ class SurfaceLab:
         self.model = model if model is not None else LabModel()
         self.sequential = sequential
         self.errors = ErrorLine()
-        self.status = W.HTML(layout=W.Layout(min_height="22px"))
+        self.status = StatusLine()
         self.session = SurfaceSession(self.model.config())
         self.clock = FrameClock()
         self.hidden: set[str] = set()       # charts in unselected tabs: not drawn per frame
@@ -82,7 +80,6 @@ class SurfaceLab:
         self._surface_later = Debouncer(self._draw_surface, 0.2)
         self._math_later = Throttle(self._draw_math, math_interval)
         self._view_step: int | None = None   # None: follow the latest step
-        self._messages: list[str] = []
         self.model.observe(self._tuned, list(_TUNING))
         self.model.observe(self._restarted, list(_RESTART))
         self.model.observe(self._selected, "selected")
@@ -158,12 +155,7 @@ class SurfaceLab:
                 chart.update(view)
         self._scrub.show(shown, s.step, s.cfg.max_steps)
         self._math_later.call()
-        msgs = s.messages()
-        if msgs != self._messages:
-            self._messages = msgs
-            self.status.value = "".join(
-                f"<div style='color:#8A3B00;font-size:15px'>{html.escape(m)}</div>"
-                for m in msgs)
+        self.status.show(s.messages())
 
     def _scrubbed(self, new: int) -> None:
         """A person moved the timeline: pause and show that step (the latest: follow)."""

@@ -102,7 +102,7 @@ def _layout(lab: SurfaceLab, title: str, controls: list[W.Widget], right: W.Widg
     charts = [lab.charts["surface"].figure] if "surface" in lab.charts else []
     main = W.HBox([ctrl, *charts, right], layout=W.Layout(flex_flow="row wrap"))
     bottom = [lab.math.widget] if lab.math is not None else []
-    return W.VBox([head, main, lab.transport(), lab.timeline, lab.errors.widget, lab.status,
+    return W.VBox([head, main, lab.transport(), lab.timeline, lab.errors.widget, lab.status.widget,
                    W.HBox([*bottom, lab.export.widget],
                           layout=W.Layout(flex_flow="row wrap")), lab.clock])
 

@@ -14,7 +14,7 @@ from collections.abc import Callable
 import ipywidgets as W
 import traitlets as T
 
-__all__ = ["ErrorLine", "bind", "button"]
+__all__ = ["ErrorLine", "StatusLine", "bind", "button"]
 
 
 class ErrorLine:
@@ -33,6 +33,21 @@ class ErrorLine:
     def clear(self) -> None:
         if self.message:
             self.show("")
+
+
+class StatusLine:
+    """What happened to the runs, in words (divergence, stops); sent only when it changes."""
+
+    def __init__(self):
+        self.widget = W.HTML(layout=W.Layout(min_height="22px"))
+        self.messages: list[str] = []
+
+    def show(self, messages: list[str]) -> None:
+        if messages != self.messages:
+            self.messages = messages
+            self.widget.value = "".join(
+                f"<div style='color:#8A3B00;font-size:15px'>{html.escape(m)}</div>"
+                for m in messages)
 
 
 def bind(widget: W.ValueWidget, model: T.HasTraits, name: str, errors: ErrorLine,

@@ -53,7 +53,7 @@ def _layout(lab: DataLab, title: str, controls, tabs, extra=()) -> W.VBox:
                   layout=W.Layout(flex_flow="row wrap"))
     bottom = [lab.metrics.widget] if lab.metrics is not None else []
     lab.widget = W.VBox([W.HTML(f"<h3 style='margin:4px 0'>{html.escape(title)}</h3>"), main,
-                         lab.transport(), lab.timeline, lab.errors.widget, lab.status,
+                         lab.transport(), lab.timeline, lab.errors.widget, lab.status.widget,
                          *extra, W.HBox([*bottom, lab.export.widget],
                                         layout=W.Layout(flex_flow="row wrap")), lab.clock])
     return lab

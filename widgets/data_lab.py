@@ -11,7 +11,6 @@ changes what a run *is*).  Builds paused at iteration 0.  Frames are paced by th
 
 from __future__ import annotations
 
-import html
 from types import SimpleNamespace
 
 import ipywidgets as W
@@ -19,7 +18,7 @@ import ipywidgets as W
 from .app import SurfaceLab
 from .charts import LossChart
 from .clock import FrameClock
-from .controls import ErrorLine
+from .controls import ErrorLine, StatusLine
 from .data_charts import BatchSurface, DataChart, EpochChart, MetricsPanel
 from .data_model import DataModel
 from .data_session import DataSession
@@ -44,7 +43,7 @@ class DataLab:
         self.model = model if model is not None else DataModel()
         self.sequential = sequential
         self.errors = ErrorLine()
-        self.status = W.HTML(layout=W.Layout(min_height="22px"))
+        self.status = StatusLine()
         self.session = DataSession(self.model.config())
         self.clock = FrameClock()
         self.hidden: set[str] = set()       # charts in unselected tabs: not drawn per frame
@@ -72,7 +71,6 @@ class DataLab:
         self.export = CsvExport(lambda: self.session, filename)
         self._metrics_later = Throttle(self._draw_metrics, metrics_interval)
         self._view_step: int | None = None
-        self._messages: list[str] = []
         self.model.observe(self._changed, [n for n in self.model.trait_names()
                                            if n not in ("selected",)])
         self.model.observe(lambda _: self.render(self._view_step), "selected")
@@ -137,12 +135,7 @@ class DataLab:
                 chart.update(view)
         self._scrub.show(view.step, self.session.step, self.session.horizon)
         self._metrics_later.call()
-        msgs = self.session.messages(view.step)
-        if msgs != self._messages:
-            self._messages = msgs
-            self.status.value = "".join(
-                f"<div style='color:#8A3B00;font-size:15px'>{html.escape(m)}</div>"
-                for m in msgs)
+        self.status.show(self.session.messages(view.step))
 
     def _scrubbed(self, new: int) -> None:
         self.player.pause()

@@ -147,7 +147,7 @@ def test_new_problem_restarts_and_redraws_the_surface_debounced():
 def test_divergence_is_explained_in_words():
     lab = lr_explorer()
     lab.frame(400)
-    assert "diverged at step" in lab.status.value and "2/L = 0.1" in lab.status.value
+    assert "diverged at step" in lab.status.widget.value and "2/L = 0.1" in lab.status.widget.value
 
 
 @pytest.fixture

@@ -215,7 +215,8 @@ def test_malformed_csv_keeps_the_last_good_dataset():
 def test_divergence_is_explained_in_words():
     lab = batch_size_explorer(batch_sizes=(8,), lr=50.0)
     lab.frame(30)
-    assert "diverged at iteration" in lab.status.value and "too large" in lab.status.value
+    status = lab.status.widget.value
+    assert "diverged at iteration" in status and "too large" in status
 
 
 def test_early_stopping_explains_the_stop_and_marks_the_best_epoch():
@@ -228,7 +229,7 @@ def test_early_stopping_explains_the_stop_and_marks_the_best_epoch():
     best = int(h.best_epoch[0])
     val = h.metric("val_loss")[:, 0]
     assert val[best] == val[1:].min() or best == int(np.argmin(val[1:]) + 1)
-    assert f"best epoch {best}" in lab.status.value and "restored" in lab.status.value
+    assert f"best epoch {best}" in lab.status.widget.value and "restored" in lab.status.widget.value
     bx, by = lab.charts["epochs"].best.x, lab.charts["epochs"].best.y
     assert bx[0] == best and by[0] == val[best]
     np.testing.assert_array_equal(s.params.data[-1][0], h.epoch_params[best][0])
