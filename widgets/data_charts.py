@@ -58,18 +58,31 @@ def boundary_paths(xs, ys, Z) -> list[np.ndarray]:
     return out
 
 
+def point_marks(scales) -> tuple[bq.Scatter, bq.Scatter]:
+    """The train points (dots) and the validation points (crosses), each one mark."""
+    train = bq.Scatter(x=np.zeros(1), y=np.zeros(1), scales=scales, default_size=28,
+                       colors=[CLASS_COLORS[2]], stroke="white", labels=["train"],
+                       display_legend=True)
+    val = bq.Scatter(x=np.zeros(1), y=np.zeros(1), scales=scales, default_size=40,
+                     marker="cross", colors=[CLASS_COLORS[1]], labels=["validation"],
+                     display_legend=True)
+    return train, val
+
+
+def show_points(train: bq.Scatter, val: bq.Scatter, t, v) -> None:
+    """Set ``(x, y, colors)`` of the train and validation marks, one message each."""
+    for mark, (x, y, c) in ((train, t), (val, v)):
+        with mark.hold_sync():
+            mark.x, mark.y, mark.colors = x, y, c
+
+
 class DataChart:
     """Points, the current mini-batch and every run's fit."""
 
     def __init__(self, **size):
         self.sx, self.sy = bq.LinearScale(), bq.LinearScale()
         sc = {"x": self.sx, "y": self.sy}
-        self.train = bq.Scatter(x=np.zeros(1), y=np.zeros(1), scales=sc, default_size=28,
-                                colors=[CLASS_COLORS[2]], stroke="white", labels=["train"],
-                                display_legend=True)
-        self.val = bq.Scatter(x=np.zeros(1), y=np.zeros(1), scales=sc, default_size=40,
-                              marker="cross", colors=[CLASS_COLORS[1]], labels=["validation"],
-                              display_legend=True)
+        self.train, self.val = point_marks(sc)
         self.batch = bq.Scatter(x=np.zeros(1), y=np.zeros(1), scales=sc, default_size=90,
                                 fill=False, stroke_width=2, colors=["black"],
                                 labels=["mini-batch"], display_legend=True)
@@ -121,10 +134,7 @@ class DataChart:
                 self.sx.min, self.sx.max = float(self.xs[0]), float(self.xs[-1])
             with self.sy.hold_sync():
                 self.sy.min, self.sy.max = ylo - ypad, yhi + ypad
-        with self.train.hold_sync():
-            self.train.x, self.train.y, self.train.colors = tx, ty, tc
-        with self.val.hold_sync():
-            self.val.x, self.val.y, self.val.colors = vx, vy, vc
+        show_points(self.train, self.val, (tx, ty, tc), (vx, vy, vc))
         self.ax.label, self.ay.label = names
         with self.fits.hold_sync():
             self.fits.colors = list(colors)

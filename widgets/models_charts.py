@@ -24,7 +24,7 @@ import numpy as np
 from descentlab.engine import data
 
 from .charts import TICKS, _figure
-from .data_charts import CLASS_COLORS, _pad, boundary_paths
+from .data_charts import CLASS_COLORS, _pad, boundary_paths, point_marks, show_points
 from .models_parts import logit_margins
 from .palette import SURFACE_COLORS
 from .surface import arrow_path, contour_path, surface_color
@@ -55,12 +55,7 @@ class FitView:
     def __init__(self, **size):
         self.sx, self.sy = bq.LinearScale(), bq.LinearScale()
         sc = {"x": self.sx, "y": self.sy}
-        self.train = bq.Scatter(x=np.zeros(1), y=np.zeros(1), scales=sc, default_size=28,
-                                colors=[CLASS_COLORS[2]], stroke="white", labels=["train"],
-                                display_legend=True)
-        self.val = bq.Scatter(x=np.zeros(1), y=np.zeros(1), scales=sc, default_size=40,
-                              marker="cross", colors=[CLASS_COLORS[1]], labels=["validation"],
-                              display_legend=True)
+        self.train, self.val = point_marks(sc)
         self.fit = bq.Lines(x=np.zeros(2), y=np.zeros((1, 2)), scales=sc, stroke_width=2.5,
                             colors=["#0072B2"])
         self.ax = bq.Axis(scale=self.sx, label="x", tick_style=TICKS)
@@ -110,10 +105,7 @@ class FitView:
             self.sx.min, self.sx.max = float(self.xs[0]), float(self.xs[-1])
         with self.sy.hold_sync():
             self.sy.min, self.sy.max = float(self.ys[0]), float(self.ys[-1])
-        with self.train.hold_sync():
-            self.train.x, self.train.y, self.train.colors = tx, ty, tc
-        with self.val.hold_sync():
-            self.val.x, self.val.y, self.val.colors = vx, vy, vc
+        show_points(self.train, self.val, (tx, ty, tc), (vx, vy, vc))
         self.ax.label, self.ay.label = labels
         self.figure.title = {"line": "data and the prediction ŷ",
                              "boundary": "data and the decision boundary",
