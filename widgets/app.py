@@ -23,8 +23,9 @@ import numpy as np
 
 from .charts import LossChart, ScheduleChart, ToleranceBars, TraceChart, UpdateNormChart
 from .clock import FrameClock
-from .controls import ErrorLine, StatusLine, button
+from .controls import ErrorLine, StatusLine
 from .export import CsvExport
+from .lab import Lab
 from .mathpanel import MathPanel
 from .model import LabModel, lr_of_schedule
 from .palette import run_colors
@@ -42,7 +43,7 @@ _TUNING = ("runs", "momentum", "b1", "b2", "alpha", "rho", "weight_decay", "sche
 _RESTART = ("problem", "problem_params", "start", "seed")
 
 
-class SurfaceLab:
+class SurfaceLab(Lab):
     """The engine of every surface app.  ``widget`` is what a notebook displays."""
 
     def __init__(self, model: LabModel | None = None, charts=CHARTS, sequential: bool = False,
@@ -78,7 +79,7 @@ class SurfaceLab:
         self._scrub = Timeline(self.timeline, self._scrubbed, lambda: self.player.playing)
         self.export = CsvExport(lambda: self.session.history, filename)
         self._surface_later = Debouncer(self._draw_surface, 0.2)
-        self._math_later = Throttle(self._draw_math, math_interval)
+        self._panel_later = Throttle(self._draw_math, math_interval)
         self._view_step: int | None = None   # None: follow the latest step
         self.model.observe(self._tuned, list(_TUNING))
         self.model.observe(self._restarted, list(_RESTART))
@@ -88,34 +89,7 @@ class SurfaceLab:
         self.render()
         self.widget = None  # composed by the app functions
 
-    def _repr_mimebundle_(self, **kwargs):
-        return self.widget._repr_mimebundle_(**kwargs)
-
-    # ---- player controls
-
-    def transport(self) -> W.HBox:
-        e = self.errors
-        play = button("play", "play", self.player.play, "run the engine live", e)
-        pause = button("pause", "pause", self.player.pause, "", e)
-        step = button("step", "step-forward", self.step, "one engine step", e)
-        reset = button("reset", "undo", self.reset, "start the run over", e)
-        speed = W.BoundedIntText(self.player.speed, min=1, max=100_000,
-                                 description="steps/frame",
-                                 style={"description_width": "80px"},
-                                 layout=W.Layout(width="170px"))
-        W.link((speed, "value"), (self.player, "speed"))
-        return W.HBox([play, pause, step, reset, speed])
-
-    def step(self) -> bool:
-        self.player.pause()
-        self._view_step = None
-        return self.player.tick(1)
-
-    def reset(self) -> None:
-        self.session.restart(self.model.config())
-        self._view_step = None
-        self._configure()
-        self.render()
+    # ---- the start point
 
     def pick_start(self, x: float, y: float) -> None:
         """A click on the surface: the new start point (restarts the run)."""
@@ -127,23 +101,15 @@ class SurfaceLab:
     def close(self) -> None:
         self.player.close()
         self._surface_later.cancel()
-        self._math_later.cancel()
+        self._panel_later.cancel()
 
     # ---- the frame
-
-    def frame(self, k: int) -> bool:
-        """Advance ``k`` engine steps and redraw the latest step.  False when all stopped."""
-        more = self.session.advance(k)
-        self._view_step = None
-        self.render()
-        return more
 
     def render(self, step: int | None = None, everything: bool = False) -> None:
         """Draw the shown step in every visible chart (``everything``: hidden ones too)."""
         if step is not None:
             self._view_step = step
-        s = self.session
-        shown = s.step if self._view_step is None else min(self._view_step, s.step)
+        s, shown = self.session, self.shown
         view = s.view(shown)
         cfg, r = s.cfg, self.model.selected
         for name, chart in self.charts.items():
@@ -154,25 +120,16 @@ class SurfaceLab:
             else:
                 chart.update(view)
         self._scrub.show(shown, s.step, s.cfg.max_steps)
-        self._math_later.call()
+        self._panel_later.call()
         self.status.show(s.messages())
-
-    def _scrubbed(self, new: int) -> None:
-        """A person moved the timeline: pause and show that step (the latest: follow)."""
-        self.player.pause()
-        self._view_step = None if new >= self.session.step else new
-        self.render()
-        self._math_later.flush()
 
     def _draw_math(self) -> None:
         if self.math is None:
             return
-        s = self.session
-        shown = s.step if self._view_step is None else min(self._view_step, s.step)
-        self.math.render(s, shown, self.model.selected)
+        self.math.render(self.session, self.shown, self.model.selected)
 
     def _stopped(self) -> None:
-        self._math_later.flush()
+        self._panel_later.flush()
 
     # ---- configuration changes
 
@@ -222,26 +179,11 @@ class SurfaceLab:
 
     def _selected(self, change) -> None:
         self.render(self._view_step)
-        self._math_later.flush()
-
-    def watch_tabs(self, tab: W.Tab, names) -> W.Tab:
-        """``tab.children[i]`` shows chart ``names[i]``: only the selected one is drawn
-        per frame; selecting a tab brings its chart up to date."""
-        names = list(names)
-
-        def selected(_=None):
-            i = tab.selected_index
-            self.hidden = {n for j, n in enumerate(names) if j != i}
-            if _ is not None:
-                self.render(self._view_step)
-
-        tab.observe(selected, "selected_index")
-        selected()
-        return tab
+        self._panel_later.flush()
 
     def flush(self) -> None:
         """Run pending debounced / throttled redraws now and draw every chart, hidden
         tabs included (tests, export)."""
         self._surface_later.flush()
         self.render(self._view_step, everything=True)
-        self._math_later.flush()
+        self._panel_later.flush()

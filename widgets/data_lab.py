@@ -15,7 +15,6 @@ from types import SimpleNamespace
 
 import ipywidgets as W
 
-from .app import SurfaceLab
 from .charts import LossChart
 from .clock import FrameClock
 from .controls import ErrorLine, StatusLine
@@ -23,6 +22,7 @@ from .data_charts import BatchSurface, DataChart, EpochChart, MetricsPanel
 from .data_model import DataModel
 from .data_session import DataSession
 from .export import CsvExport
+from .lab import Lab
 from .palette import run_colors
 from .player import Player
 from .timeline import Timeline
@@ -34,7 +34,7 @@ DATA_CHARTS = ("data", "loss", "loss_epoch", "epochs", "surface", "metrics")
 _LOSS_AXIS = SimpleNamespace(f_min=0.0)   # log axis of the loss itself (losses are >= 0)
 
 
-class DataLab:
+class DataLab(Lab):
     """The engine of every data app.  ``widget`` is what a notebook displays."""
 
     def __init__(self, model: DataModel | None = None, charts=DATA_CHARTS,
@@ -49,7 +49,7 @@ class DataLab:
         self.hidden: set[str] = set()       # charts in unselected tabs: not drawn per frame
         self.player = Player(self.frame, clock=self.clock)
         self.player.on_error = lambda err: self.errors.show(f"{type(err).__name__}: {err}")
-        self.player.on_stop = lambda: self._metrics_later.flush()
+        self.player.on_stop = lambda: self._panel_later.flush()
         self.charts: dict = {}
         if "data" in charts:
             self.charts["data"] = DataChart()
@@ -69,7 +69,7 @@ class DataLab:
                                     style={"description_width": "60px"})
         self._scrub = Timeline(self.timeline, self._scrubbed, lambda: self.player.playing)
         self.export = CsvExport(lambda: self.session, filename)
-        self._metrics_later = Throttle(self._draw_metrics, metrics_interval)
+        self._panel_later = Throttle(self._draw_metrics, metrics_interval)
         self._view_step: int | None = None
         self.model.observe(self._changed, [n for n in self.model.trait_names()
                                            if n not in ("selected",)])
@@ -78,45 +78,16 @@ class DataLab:
         self.render()
         self.widget = None
 
-    def _repr_mimebundle_(self, **kwargs):
-        return self.widget._repr_mimebundle_(**kwargs)
-
-    transport = SurfaceLab.transport
-    watch_tabs = SurfaceLab.watch_tabs
-
-    def step(self) -> bool:
-        self.player.pause()
-        self._view_step = None
-        return self.player.tick(1)
-
-    def reset(self) -> None:
-        self.session.restart(self.model.config())
-        self._view_step = None
-        self._configure()
-        self.render()
-
     def close(self) -> None:
         self.player.close()
-        self._metrics_later.cancel()
+        self._panel_later.cancel()
 
     def flush(self) -> None:
         """Draw every chart now, hidden tabs included, and the metrics panel."""
         self.render(self._view_step, everything=True)
-        self._metrics_later.flush()
+        self._panel_later.flush()
 
     # ---- the frame
-
-    def frame(self, k: int) -> bool:
-        """Advance ``k`` iterations and redraw the latest.  False when every run stopped."""
-        more = self.session.advance(k)
-        self._view_step = None
-        self.render()
-        return more
-
-    @property
-    def shown(self) -> int:
-        s = self.session
-        return s.step if self._view_step is None else min(self._view_step, s.step)
 
     def render(self, step: int | None = None, everything: bool = False) -> None:
         """Draw the shown iteration in every visible chart (``everything``: hidden too)."""
@@ -134,14 +105,8 @@ class DataLab:
             else:
                 chart.update(view)
         self._scrub.show(view.step, self.session.step, self.session.horizon)
-        self._metrics_later.call()
+        self._panel_later.call()
         self.status.show(self.session.messages(view.step))
-
-    def _scrubbed(self, new: int) -> None:
-        self.player.pause()
-        self._view_step = None if new >= self.session.step else new
-        self.render()
-        self._metrics_later.flush()
 
     def _draw_metrics(self) -> None:
         if self.metrics is not None:
