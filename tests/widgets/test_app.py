@@ -3,11 +3,9 @@
 import base64
 import io
 import re
-from collections import Counter
 
 import numpy as np
 import pytest
-from ipywidgets import Widget
 
 from descentlab.engine import problems
 from descentlab.widgets import (
@@ -148,19 +146,6 @@ def test_divergence_is_explained_in_words():
     lab = lr_explorer()
     lab.frame(400)
     assert "diverged at step" in lab.status.widget.value and "2/L = 0.1" in lab.status.widget.value
-
-
-@pytest.fixture
-def sends(monkeypatch):
-    counts = Counter()
-    original = Widget._send
-
-    def counting(self, msg, buffers=None):
-        counts[self.model_id] += 1
-        return original(self, msg, buffers)
-
-    monkeypatch.setattr(Widget, "_send", counting)
-    return counts
 
 
 def test_at_most_one_message_per_mark_per_frame_with_8_runs(sends):

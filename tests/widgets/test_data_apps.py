@@ -4,11 +4,9 @@ error line with the last good state kept, messages per frame, one live task."""
 import asyncio
 import base64
 import re
-from collections import Counter
 
 import numpy as np
 import pytest
-from ipywidgets import Widget
 
 from descentlab.widgets import (
     batch_size_explorer,
@@ -246,27 +244,13 @@ def test_csv_export_has_every_epoch_of_every_run():
     assert len(rows) - 1 == 3 * E and rows[0].startswith("epoch,iteration,run,label")
 
 
-def count_messages(lab, k):
-    sent = Counter()
-    original = Widget._send
-
-    def counting(self, msg, buffers=None):
-        sent[self.model_id] += 1
-        return original(self, msg, buffers)
-
-    Widget._send = counting
-    try:
-        lab.frame(k)
-    finally:
-        Widget._send = original
-    return sent
-
-
-async def test_at_most_one_message_per_widget_per_frame():
+async def test_at_most_one_message_per_widget_per_frame(sends):
     lab = batch_size_explorer()
     lab.frame(3)
     for _ in range(5):
-        sent = count_messages(lab, 1)
+        sends.clear()
+        lab.frame(1)
+        sent = dict(sends)
         await asyncio.sleep(0)
         assert sent and max(sent.values()) <= 1
     lab.close()

@@ -4,13 +4,11 @@ ipywidgets 8 delivers it; error line keeps the last good state; messages per cha
 
 import asyncio
 import datetime
-from collections import Counter
 
 import numpy as np
 import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
-from ipywidgets import Widget
 
 from descentlab.engine import metrics, models
 from descentlab.widgets import models_lab
@@ -266,27 +264,13 @@ def test_malformed_csv_keeps_the_last_good_dataset(content, words):
     assert lab.errors.message == ""
 
 
-def count_messages(action):
-    sent = Counter()
-    original = Widget._send
-
-    def counting(self, msg, buffers=None):
-        sent[self.model_id] += 1
-        return original(self, msg, buffers)
-
-    Widget._send = counting
-    try:
-        action()
-    finally:
-        Widget._send = original
-    return sent
-
-
-def test_one_message_per_mark_per_slider_move():
+def test_one_message_per_mark_per_slider_move(sends):
     lab = models_lab("blobs2")
     lab.move((0.1, 0.1))
     for v in (0.5, -0.3, 2.0):
-        sent = count_messages(lambda v=v: setattr(lab.sliders[0], "value", v))
+        sends.clear()
+        lab.sliders[0].value = v
+        sent = dict(sends)
         assert sent and max(sent.values()) == 1
         touched = set(sent)
         for mark in (lab.fit_view.fit, lab.slice_view.point, lab.slice_view.arrows):
