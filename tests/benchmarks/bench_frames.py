@@ -22,11 +22,8 @@ from descentlab.widgets import LabModel, SurfaceLab
 FRAMES = 200
 
 
-async def bench(R: int, speed: int = 1):
-    """Inside a running event loop, as in a kernel (the math panel is throttled to 4/s)."""
-    m = LabModel(problem="rosenbrock", runs=[("Adam", 0.005 * (i + 1)) for i in range(R)],
-                 max_steps=100_000, grad_tol=0.0)
-    lab = SurfaceLab(m)
+async def measure(lab, speed: int):
+    """Median frame cost, messages per frame and the busiest widget's messages per frame."""
     sent = Counter()
     original = Widget._send
 
@@ -50,6 +47,13 @@ async def bench(R: int, speed: int = 1):
         lab.close()
     med = statistics.median(times)
     return med * 1e3, statistics.median(msgs), worst, 1.0 / med
+
+
+async def bench(R: int, speed: int = 1):
+    """Inside a running event loop, as in a kernel (the math panel is throttled to 4/s)."""
+    m = LabModel(problem="rosenbrock", runs=[("Adam", 0.005 * (i + 1)) for i in range(R)],
+                 max_steps=100_000, grad_tol=0.0)
+    return await measure(SurfaceLab(m), speed)
 
 
 async def bench_data(R: int = 8, speed: int = 1):
@@ -57,29 +61,7 @@ async def bench_data(R: int = 8, speed: int = 1):
     from descentlab.widgets import batch_size_explorer
 
     lab = batch_size_explorer(batch_sizes=[2 ** i for i in range(R - 1)] + [None], epochs=1000)
-    sent = Counter()
-    original = Widget._send
-
-    def counting(self, msg, buffers=None):
-        sent[self.model_id] += 1
-        return original(self, msg, buffers)
-
-    Widget._send = counting
-    try:
-        times, msgs, worst = [], [], 0
-        for _ in range(FRAMES):
-            sent.clear()
-            t0 = time.perf_counter()
-            lab.frame(speed)
-            times.append(time.perf_counter() - t0)
-            await asyncio.sleep(0)
-            msgs.append(sum(sent.values()))
-            worst = max(worst, max(sent.values()))
-    finally:
-        Widget._send = original
-        lab.close()
-    med = statistics.median(times)
-    return med * 1e3, statistics.median(msgs), worst, 1.0 / med
+    return await measure(lab, speed)
 
 
 async def main():
