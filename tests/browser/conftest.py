@@ -92,6 +92,28 @@ def page(browser):
     context.close()
 
 
+def wait_until(predicate, timeout: float = 60.0, every: float = 0.1) -> bool:
+    """Poll ``predicate`` until it is true (True) or ``timeout`` seconds pass (False)."""
+    end = time.monotonic() + timeout
+    while time.monotonic() < end:
+        if predicate():
+            return True
+        time.sleep(every)
+    return False
+
+
+@pytest.fixture
+def race(page, voila_url):
+    """The race app, loaded; ``race.step()`` reads the timeline's step readout and
+    ``race.wait(predicate, timeout)`` polls."""
+    page.goto(f"{voila_url}/voila/render/race.ipynb")
+    page.wait_for_selector("button:has-text('play')", timeout=120_000)
+    page.wait_for_selector(".bqplot", timeout=60_000)
+    page.step = lambda: int(page.locator(".widget-readout").last.inner_text())
+    page.wait = wait_until
+    return page
+
+
 @pytest.fixture
 def shots(tmp_path_factory):
     """Where screenshots go (DESCENTLAB_SHOTS to keep them, e.g. for a README check)."""

@@ -8,47 +8,21 @@ while playing shows the current step once its tab is selected.
 
 import time
 
-import pytest
-
-READOUT = ".widget-readout"
-
-
-def _step(page) -> int:
-    """The timeline's readout (the last slider readout on the page)."""
-    return int(page.locator(READOUT).last.inner_text())
-
-
-def _wait(predicate, timeout=60.0, every=0.1):
-    end = time.monotonic() + timeout
-    while time.monotonic() < end:
-        if predicate():
-            return True
-        time.sleep(every)
-    return False
-
-
-@pytest.fixture
-def race(page, voila_url):
-    page.goto(f"{voila_url}/voila/render/race.ipynb")
-    page.wait_for_selector("button:has-text('play')", timeout=120_000)
-    page.wait_for_selector(".bqplot", timeout=60_000)
-    return page
-
 
 def test_pause_settles_within_2_s_and_play_shows_a_steady_pace(race):
     race.click("button:has-text('play')")
-    assert _wait(lambda: _step(race) > 0, timeout=30)
-    t0, s0 = time.monotonic(), _step(race)
+    assert race.wait(lambda: race.step() > 0, timeout=30)
+    t0, s0 = time.monotonic(), race.step()
     time.sleep(6.0)
-    t1, s1 = time.monotonic(), _step(race)
+    t1, s1 = time.monotonic(), race.step()
     rate = (s1 - s0) / (t1 - t0)
     race.click("button:has-text('pause')")
     paused_at = time.monotonic()
     # sample the readout; the lag is the time of the last change after the pause
-    last_change, last = paused_at, _step(race)
+    last_change, last = paused_at, race.step()
     while time.monotonic() - last_change < 3.0 and time.monotonic() - paused_at < 30:
         time.sleep(0.05)
-        now = _step(race)
+        now = race.step()
         if now != last:
             last_change, last = time.monotonic(), now
     lag = last_change - paused_at
@@ -60,16 +34,16 @@ def test_pause_settles_within_2_s_and_play_shows_a_steady_pace(race):
 
 def test_a_hidden_tab_shows_the_current_step_when_selected(race):
     race.click("button:has-text('play')")
-    assert _wait(lambda: _step(race) >= 20, timeout=30)
+    assert race.wait(lambda: race.step() >= 20, timeout=30)
     race.click("button:has-text('pause')")
 
     def settled():
-        a = _step(race)
+        a = race.step()
         time.sleep(0.5)
-        return _step(race) == a
+        return race.step() == a
 
-    assert _wait(settled, timeout=30)
-    n = _step(race)
+    assert race.wait(settled, timeout=30)
+    n = race.step()
     race.get_by_role("tab", name="parameters").click()
     # the parameters chart, hidden while playing: theta_1, theta_2 of 7 runs, each line
     # through steps 0..n (every step: n is far below the decimation limit)
@@ -81,5 +55,5 @@ def test_a_hidden_tab_shows_the_current_step_when_selected(race):
         ds = [d for d in ds if d]
         return len(ds) >= 14 and all(d.count("L") == n for d in ds[:14])
 
-    assert _wait(drawn_to_step_n, timeout=20), fig.locator("path.line").evaluate_all(
+    assert race.wait(drawn_to_step_n, timeout=20), fig.locator("path.line").evaluate_all(
         "els => els.map(e => (e.getAttribute('d') || '').split('L').length - 1)")

@@ -3,31 +3,7 @@
 import re
 import time
 
-import pytest
-
 LR_BOX = ".widget-text:has-text('lr η') input"
-
-
-def _step(page) -> int:
-    """The timeline's readout (the last slider readout on the page)."""
-    return int(page.locator(".widget-readout").last.inner_text())
-
-
-def _wait(predicate, timeout=60.0, every=0.25):
-    end = time.monotonic() + timeout
-    while time.monotonic() < end:
-        if predicate():
-            return True
-        time.sleep(every)
-    return False
-
-
-@pytest.fixture
-def race(page, voila_url):
-    page.goto(f"{voila_url}/voila/render/race.ipynb")
-    page.wait_for_selector("button:has-text('play')", timeout=120_000)
-    page.wait_for_selector(".bqplot", timeout=60_000)
-    return page
 
 
 def test_race_renders_its_charts_without_errors(race, shots):
@@ -35,24 +11,24 @@ def test_race_renders_its_charts_without_errors(race, shots):
     assert race.get_by_text("Optimizer race on rosenbrock").count() == 1
     text = race.inner_text("body")
     assert "Traceback" not in text and "Error" not in text
-    assert _step(race) == 0                      # built paused: nothing animates on load
+    assert race.step() == 0                      # built paused: nothing animates on load
     race.screenshot(path=str(shots / "race-start.png"), full_page=True)
 
 
 def test_play_streams_steps_and_pause_stops_them(race, shots):
     race.click("button:has-text('play')")
-    assert _wait(lambda: _step(race) >= 30), f"only {_step(race)} steps after play"
+    assert race.wait(lambda: race.step() >= 30), f"only {race.step()} steps after play"
     race.click("button:has-text('pause')")
 
     def settled():
-        a = _step(race)
+        a = race.step()
         time.sleep(1.0)
-        return _step(race) == a
+        return race.step() == a
 
-    assert _wait(settled, timeout=30)
-    stopped = _step(race)
+    assert race.wait(settled, timeout=30)
+    stopped = race.step()
     time.sleep(1.5)
-    assert _step(race) == stopped
+    assert race.step() == stopped
     # the convergence chart drew one line per optimizer, with points in every line
     lines = race.locator(".bqplot").nth(1).locator("path.line")
     ds = [d for d in lines.evaluate_all("els => els.map(e => e.getAttribute('d') || '')") if d]
@@ -66,11 +42,11 @@ def test_bad_learning_rate_shows_the_message_and_keeps_the_last_good_value(race,
     box.fill("-1")
     box.press("Enter")
     race.wait_for_selector("text=lr must be in [0, inf); got -1", timeout=30_000)
-    assert _wait(lambda: box.input_value() == good, timeout=20)
+    assert race.wait(lambda: box.input_value() == good, timeout=20)
     race.screenshot(path=str(shots / "race-bad-lr.png"), full_page=True)
     # the app still runs after the error
     race.click("button:has-text('step')")
-    assert _wait(lambda: _step(race) == 1, timeout=30)
+    assert race.wait(lambda: race.step() == 1, timeout=30)
 
 
 def test_click_on_the_surface_moves_the_start(race):
@@ -83,4 +59,4 @@ def test_click_on_the_surface_moves_the_start(race):
         after = numbers.inner_text()
         return after != before and re.search(r"\d", after) is not None
 
-    assert _wait(moved, timeout=30), numbers.inner_text()
+    assert race.wait(moved, timeout=30), numbers.inner_text()
