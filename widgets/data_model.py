@@ -26,7 +26,7 @@ import traitlets as T
 from descentlab.engine import batching, callbacks, data, models
 from descentlab.engine import optimizers as O
 
-from .model import KINDS
+from .model import KINDS, check_selected
 
 __all__ = ["DataConfig", "DataModel", "Prepared", "make_data", "make_model", "make_groups",
            "make_rules", "run_label"]
@@ -229,10 +229,7 @@ class DataModel(T.HasTraits):
 
     @T.validate("selected")
     def _v_selected(self, proposal):
-        v, R = proposal["value"], len(self.runs)
-        if not 0 <= v < R:
-            raise T.TraitError(f"selected must be an integer in [0, {R - 1}], got {v}")
-        return v
+        return check_selected(proposal["value"], len(self.runs))
 
     @T.observe("runs")
     def _clamp(self, change):

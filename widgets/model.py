@@ -182,6 +182,13 @@ def make_stopping(cfg: Config) -> Stopping:
 # ---------------------------------------------------------------- the model
 
 
+def check_selected(v: int, R: int) -> int:
+    """The inspected run is one of the R runs."""
+    if not 0 <= v < R:
+        raise T.TraitError(f"selected must be an integer in [0, {R - 1}], got {v}")
+    return v
+
+
 class LabModel(T.HasTraits):
     """The configuration of a lab, validated by the engine.  Knows nothing of widgets."""
 
@@ -260,10 +267,7 @@ class LabModel(T.HasTraits):
 
     @T.validate("selected")
     def _v_selected(self, proposal):
-        v, R = proposal["value"], len(self.runs)
-        if not 0 <= v < R:
-            raise T.TraitError(f"selected must be an integer in [0, {R - 1}], got {v}")
-        return v
+        return check_selected(proposal["value"], len(self.runs))
 
     @T.validate("start")
     def _v_start(self, proposal):
