@@ -14,14 +14,6 @@ REF = Path(__file__).parents[1] / "reference"
 MODES = (("min", "rel"), ("min", "abs"), ("max", "rel"), ("max", "abs"))
 
 
-def reference_script():
-    spec = importlib.util.spec_from_file_location("make_training_vectors",
-                                                  REF / "make_training_vectors.py")
-    mod = importlib.util.module_from_spec(spec)
-    spec.loader.exec_module(mod)
-    return mod
-
-
 def engine_plateau(mode, tmode, inp, active=None):
     cfg = cb.reduce_on_plateau(mode=mode, factor=inp["factor"], patience=inp["patience"],
                                threshold=inp["threshold"], threshold_mode=tmode,
@@ -52,7 +44,7 @@ def test_plateau_equals_stored_torch(mode, tmode):
 @pytest.mark.parametrize("mode, tmode", MODES)
 def test_plateau_equals_live_torch(mode, tmode):
     torch = pytest.importorskip("torch")
-    mk = reference_script()
+    mk = importlib.import_module("reference.make_training_vectors")
     for seed in (1, 2):
         inp = mk.plateau_inputs(mode, tmode, seed)
         np.testing.assert_array_equal(engine_plateau(mode, tmode, inp)[0],

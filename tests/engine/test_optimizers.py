@@ -20,15 +20,7 @@ TOL = 1e-10
 REF_DIR = Path(__file__).resolve().parents[1] / "reference"
 
 
-def _load_reference_module():
-    spec = importlib.util.spec_from_file_location(
-        "make_optimizer_vectors", REF_DIR / "make_optimizer_vectors.py")
-    module = importlib.util.module_from_spec(spec)
-    spec.loader.exec_module(module)
-    return module
-
-
-ref = _load_reference_module()
+ref = importlib.import_module("reference.make_optimizer_vectors")
 STORED = np.load(REF_DIR / "optimizers.npz")
 STORED_CASES = sorted({k.split("/")[0] for k in STORED.files if "/" in k})
 

@@ -20,14 +20,6 @@ REQUIRED = {"bowl", "quadratic", "rosenbrock", "beale", "himmelblau", "rastrigin
             "six_hump_camel", "plateau", "goldstein_price", "ackley"}
 
 
-def load_reference_script():
-    spec = importlib.util.spec_from_file_location(
-        "make_problem_vectors", REF_DIR / "make_problem_vectors.py")
-    module = importlib.util.module_from_spec(spec)
-    spec.loader.exec_module(module)
-    return module
-
-
 def finite_difference(loss, theta, h=1e-6):
     """Plain central differences, one coordinate at a time (independent of the engine)."""
     fd = np.zeros_like(theta)
@@ -179,7 +171,7 @@ def test_stored_vectors_cover_every_surface():
 @pytest.mark.parametrize("key", sorted(STORED_CASES))
 def test_live_torch_autograd(key):
     pytest.importorskip("torch")
-    ref = load_reference_script()
+    ref = importlib.import_module("reference.make_problem_vectors")
     name, params = ref.CASES[key]
     p = P.get(name, **params)
     X = points_in(p.domain, np.random.default_rng(7).uniform(size=(9, 2)))

@@ -46,7 +46,6 @@ def Rosenbrock():
 
 
 REF = Path(__file__).parents[1] / "reference" / "runner.npz"
-MAKE_REF = Path(__file__).parents[1] / "reference" / "make_runner_vectors.py"
 
 
 def race_optimizer(names, lrs):
@@ -432,16 +431,9 @@ def test_swapping_learning_rate_matches_stored_torch():
     check_swap_against_torch(ref["swap_lrs"], ref["start"], ref["swap_params"])
 
 
-def _reference_module():
-    spec = importlib.util.spec_from_file_location("make_runner_vectors", MAKE_REF)
-    mod = importlib.util.module_from_spec(spec)
-    spec.loader.exec_module(mod)
-    return mod
-
-
 def test_race_and_swap_match_live_torch():
     pytest.importorskip("torch")
-    mod = _reference_module()
+    mod = importlib.import_module("reference.make_runner_vectors")
     with np.errstate(all="ignore"):
         race = [mod.trajectory(n, [lr] * mod.RACE_STEPS) for n, lr in mod.RACE]
         swap = mod.trajectory("adam", mod.SWAP_LRS)

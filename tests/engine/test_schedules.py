@@ -20,10 +20,7 @@ from descentlab.engine import schedules as S
 from descentlab.engine.transforms import scale_by_learning_rate
 
 REF = Path(__file__).resolve().parents[1] / "reference"
-_spec = importlib.util.spec_from_file_location("make_schedule_vectors",
-                                               REF / "make_schedule_vectors.py")
-M = importlib.util.module_from_spec(_spec)
-_spec.loader.exec_module(M)
+M = importlib.import_module("reference.make_schedule_vectors")
 
 RTOL = 1e-9
 TINY = np.finfo(float).tiny       # below it floats are subnormal: only absolute precision

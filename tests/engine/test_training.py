@@ -16,15 +16,7 @@ from descentlab.engine import data, models, optimizers, training
 REF = Path(__file__).parents[1] / "reference"
 
 
-def reference_script():
-    spec = importlib.util.spec_from_file_location("make_training_vectors",
-                                                  REF / "make_training_vectors.py")
-    mod = importlib.util.module_from_spec(spec)
-    spec.loader.exec_module(mod)
-    return mod
-
-
-MK = reference_script()
+MK = importlib.import_module("reference.make_training_vectors")
 
 
 def dataset_of(inp):
