@@ -7,7 +7,7 @@ Apps build paused at step 0; one asyncio task per app drives time while playing.
 from .app import CHARTS, SurfaceLab
 from .apps import lr_explorer, race_app, schedule_explorer
 from .charts import LossChart, ScheduleChart, ToleranceBars, TraceChart, UpdateNormChart
-from .controls import ErrorLine, bind
+from .ui.controls import ErrorLine, bind
 from .data_apps import (
     TuningBoard,
     batch_size_explorer,
@@ -19,16 +19,16 @@ from .data_apps import (
 from .data_lab import DataLab
 from .data_model import DataModel
 from .data_session import DataSession
-from .decimate import MAX_POINTS, display_indices
-from .export import CsvExport, csv_link
+from .core.decimate import MAX_POINTS, display_indices
+from .ui.export import CsvExport, csv_link
 from .mathpanel import MathPanel
 from .model import KINDS, LabModel
 from .models_app import models_lab
-from .palette import OKABE_ITO, run_colors
-from .player import Player
+from .ui.palette import OKABE_ITO, run_colors
+from .core.player import Player
 from .session import SurfaceSession, View
 from .surface import SurfaceChart
-from .timing import Debouncer, Throttle
+from .core.timing import Debouncer, Throttle
 
 __all__ = [
     "CHARTS",

@@ -22,18 +22,18 @@ import ipywidgets as W
 import numpy as np
 
 from .charts import LossChart, ScheduleChart, ToleranceBars, TraceChart, UpdateNormChart
-from .clock import FrameClock
-from .controls import ErrorLine, StatusLine
-from .export import CsvExport
-from .lab import Lab
+from .core.clock import FrameClock
+from .ui.controls import ErrorLine, StatusLine
+from .ui.export import CsvExport
+from .core.lab_old import Lab
 from .mathpanel import MathPanel
 from .model import LabModel, lr_of_schedule
-from .palette import run_colors
-from .player import Player
+from .ui.palette import run_colors
+from .core.player import Player
 from .session import SurfaceSession
 from .surface import SurfaceChart
-from .timeline import Timeline
-from .timing import Debouncer, Throttle
+from .core.timeline import Timeline
+from .core.timing import Debouncer, Throttle
 
 __all__ = ["SurfaceLab", "CHARTS"]
 

@@ -16,7 +16,7 @@ import traitlets as T
 from descentlab.engine import problems, schedules
 
 from .app import SurfaceLab
-from .controls import ErrorLine, bind
+from .ui.controls import ErrorLine, bind
 from .model import DEFAULT_LR, KINDS, LabModel
 
 __all__ = ["race_app", "lr_explorer", "schedule_explorer", "RACE"]

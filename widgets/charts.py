@@ -18,8 +18,8 @@ import bqplot as bq
 import ipywidgets as W
 import numpy as np
 
-from .decimate import at_least_two as two
-from .decimate import display_indices
+from .core.decimate import at_least_two as two
+from .core.decimate import display_indices
 
 __all__ = ["LossChart", "ToleranceBars", "TraceChart", "UpdateNormChart", "ScheduleChart",
            "loss_gap", "first_hits", "TINY"]

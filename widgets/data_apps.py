@@ -18,10 +18,10 @@ import traitlets as T
 from descentlab.engine import batching, data, tuning
 
 from .charts import TICKS, _figure
-from .controls import ErrorLine, bind, button
+from .ui.controls import ErrorLine, bind, button
 from .data_lab import DataLab
 from .data_model import KINDS, DataModel
-from .export import csv_link
+from .ui.export import csv_link
 
 __all__ = ["batch_size_explorer", "early_stopping_trainer", "regularization_explorer",
            "tuning_board", "TuningBoard", "parse_ints", "upload_dataset"]

@@ -25,8 +25,8 @@ from contourpy import LineType, contour_generator
 from descentlab.engine import metrics, models, training
 
 from .charts import TICKS, _figure
-from .decimate import at_least_two as two
-from .palette import SURFACE_COLORS
+from .core.decimate import at_least_two as two
+from .ui.palette import SURFACE_COLORS
 from .surface import arrow_path
 
 __all__ = ["DataChart", "EpochChart", "MetricsPanel", "BatchSurface", "boundary_paths",

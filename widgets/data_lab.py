@@ -16,17 +16,17 @@ from types import SimpleNamespace
 import ipywidgets as W
 
 from .charts import LossChart
-from .clock import FrameClock
-from .controls import ErrorLine, StatusLine
+from .core.clock import FrameClock
+from .ui.controls import ErrorLine, StatusLine
 from .data_charts import BatchSurface, DataChart, EpochChart, MetricsPanel
 from .data_model import DataModel
 from .data_session import DataSession
-from .export import CsvExport
-from .lab import Lab
-from .palette import run_colors
-from .player import Player
-from .timeline import Timeline
-from .timing import Throttle
+from .ui.export import CsvExport
+from .core.lab_old import Lab
+from .ui.palette import run_colors
+from .core.player import Player
+from .core.timeline import Timeline
+from .core.timing import Throttle
 
 __all__ = ["DataLab", "DATA_CHARTS"]
 

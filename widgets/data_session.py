@@ -20,7 +20,7 @@ import numpy as np
 from descentlab.engine import batching, training
 
 from .data_model import DataConfig, make_data, make_groups, make_rules, run_label
-from .decimate import MAX_POINTS, display_indices
+from .core.decimate import MAX_POINTS, display_indices
 
 __all__ = ["DataSession", "DataView", "GrowArray", "stop_message"]
 

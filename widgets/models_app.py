@@ -29,7 +29,7 @@ import numpy as np
 
 from descentlab.engine import data, metrics, training
 
-from .controls import ErrorLine, button
+from .ui.controls import ErrorLine, button
 from .models_charts import FitView, SliceView
 from .models_parts import (
     CONVEXITY,
@@ -43,7 +43,7 @@ from .models_parts import (
     slice_grid,
     slider_range,
 )
-from .timing import Debouncer
+from .core.timing import Debouncer
 
 __all__ = ["ModelsLab", "models_lab", "read_upload", "UPLOAD_PREFIX", "MAX_CHECK_ROWS"]
 

@@ -26,7 +26,7 @@ from descentlab.engine import data
 from .charts import TICKS, _figure
 from .data_charts import CLASS_COLORS, _pad, boundary_paths, point_marks, show_points
 from .models_parts import logit_margins
-from .palette import SURFACE_COLORS
+from .ui.palette import SURFACE_COLORS
 from .surface import arrow_path, contour_path, surface_color
 
 __all__ = ["FitView", "SliceView", "plot_features", "ARROW_LABELS", "ARROW_LENGTH"]

@@ -16,7 +16,7 @@ import numpy as np
 from descentlab.engine import optimizers as O
 from descentlab.engine import runner
 
-from .decimate import MAX_POINTS, display_indices
+from .core.decimate import MAX_POINTS, display_indices
 from .model import Config, make_optimizer, make_problem, make_stopping, run_labels
 
 __all__ = ["SurfaceSession", "QuantityLog", "View", "structure", "divergence_message"]

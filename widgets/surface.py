@@ -29,8 +29,8 @@ from contourpy import LineType, contour_generator
 
 from descentlab.engine import problems
 
-from .decimate import at_least_two as two
-from .palette import SURFACE_COLORS
+from .core.decimate import at_least_two as two
+from .ui.palette import SURFACE_COLORS
 
 __all__ = ["SurfaceChart", "surface_color", "contour_path", "arrow_path", "VECTOR_LABELS",
            "vectors_for"]

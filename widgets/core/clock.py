@@ -16,7 +16,9 @@ A view says hello when it renders (a custom message); that, or a first ``ack``, 
 pacing -- so the very first frames after *play* are paced too.  Headless (tests, nbclient,
 a kernel with no live view) nothing ever acknowledges, so frames stay unpaced.  If
 acknowledgments stop for ``stale_after`` seconds while frames are waiting (the tab was
-closed or hidden), the clock lets frames through unpaced until they come back.
+closed or hidden for good), the clock is *stalled*: it sends nothing more, and the player
+pauses (a closed tab must not leave a race running unpaced on the server, buffering
+output nobody reads).
 """
 
 from __future__ import annotations
@@ -56,8 +58,7 @@ class FrameClock(anywidget.AnyWidget):
     """Frames sent (``frame``) and acknowledged by a browser view (``ack``).
 
     ``ready()`` is True when another frame may be sent now: no view has ever
-    acknowledged (headless), or acknowledgments stalled for ``stale_after`` seconds, or
-    fewer than ``max_in_flight`` frames are unacknowledged.
+    acknowledged (headless), or     fewer than ``max_in_flight`` frames are unacknowledged.
     """
 
     _esm = _ESM
@@ -103,13 +104,18 @@ class FrameClock(anywidget.AnyWidget):
 
     @property
     def paced(self) -> bool:
-        """A browser view is acknowledging (seen once, not stalled)."""
-        if self.acked_at is None:
-            return False
-        return self.in_flight == 0 or self.clock() - self._progress <= self.stale_after
+        """A browser view has acknowledged frames (pacing is on)."""
+        return self.acked_at is not None
+
+    @property
+    def stalled(self) -> bool:
+        """A view acknowledged once, frames are waiting, and no acknowledgment came for
+        ``stale_after`` seconds: the tab was closed or hidden.  The player pauses."""
+        return (self.paced and self.in_flight > 0
+                and self.clock() - self._progress > self.stale_after)
 
     def ready(self) -> bool:
-        """May the kernel send another frame now?"""
+        """May the kernel send another frame now?  (Never while stalled.)"""
         return not self.paced or self.in_flight < self.max_in_flight
 
     def sent(self) -> None:

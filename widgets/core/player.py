@@ -14,6 +14,8 @@ on the clock; before the next one it waits (``await``, never blocking) while the
 has not acknowledged enough frames.  The engine waits too -- it does not step ahead of
 what is shown, so the run on screen is the run in the kernel and *pause* is immediate.
 With no clock, or a clock no browser view acknowledges (headless), frames are unpaced.
+When a view that was acknowledging stops (tab closed or hidden: ``clock.stalled``) the
+player pauses and calls ``on_stall``: nothing runs on the server for a page nobody sees.
 """
 
 from __future__ import annotations
@@ -46,6 +48,7 @@ class Player(T.HasTraits):
         self._task: asyncio.Task | None = None
         self.on_stop: Callable[[], object] | None = None
         self.on_error: Callable[[Exception], object] | None = None
+        self.on_stall: Callable[[], object] | None = None
 
     @T.validate("speed")
     def _check_speed(self, proposal):
@@ -83,11 +86,6 @@ class Player(T.HasTraits):
     def toggle(self) -> None:
         self.pause() if self.playing else self.play()
 
-    def step(self) -> bool:
-        """Pause and advance exactly one engine step."""
-        self.pause()
-        return self.tick(1)
-
     def tick(self, k: int | None = None) -> bool:
         """One frame of ``k`` (default ``speed``) steps, right now."""
         self.frames += 1
@@ -102,6 +100,11 @@ class Player(T.HasTraits):
         try:
             while self.playing:
                 if self.clock is not None and not self.clock.ready():
+                    if self.clock.stalled:      # the page went away: pause, run nothing
+                        self.playing = False
+                        if self.on_stall is not None:
+                            self.on_stall()
+                        break
                     self.waits += 1
                     await asyncio.sleep(POLL)   # the browser is behind: draw nothing, step
                     continue                    # nothing (pause is read on every poll)

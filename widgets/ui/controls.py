@@ -1,9 +1,10 @@
-"""Controls bound to the model with validation feedback.
+"""Controls bound to the model with validation feedback next to the control.
 
-:func:`bind` links a widget's ``value`` to a model trait both ways.  A value the model
-rejects (its ``@validate`` raises with the engine's message) is shown in the error line
-and the control snaps back to the model's last good value; the model and the run are
-untouched.  A good value clears the error line.
+:func:`field` is a control with its own error line right under it: a value the model
+rejects (its ``@validate`` raises with the engine's message, naming the parameter and its
+range) is shown there, the control snaps back to the model's last good value, and the
+model and the run are untouched.  A good value clears the line.  :func:`bind` is the
+binding alone, for a caller that places the error line itself.
 """
 
 from __future__ import annotations
@@ -14,14 +15,20 @@ from collections.abc import Callable
 import ipywidgets as W
 import traitlets as T
 
-__all__ = ["ErrorLine", "StatusLine", "bind", "button"]
+from .format import shown_value
+
+__all__ = ["ErrorLine", "Field", "StatusLine", "bind", "field", "button", "BOX", "STYLE"]
+
+STYLE = {"description_width": "120px"}
+BOX = W.Layout(width="290px")
 
 
 class ErrorLine:
     """A visible red line for the last rejected input ("" hides it)."""
 
-    def __init__(self):
-        self.widget = W.HTML(layout=W.Layout(min_height="24px"))
+    def __init__(self, compact: bool = False):
+        self.widget = W.HTML(layout=W.Layout(min_height="0px" if compact else "24px",
+                                             margin="0 0 2px 0"))
         self.message = ""
 
     def show(self, message: str) -> None:
@@ -51,11 +58,14 @@ class StatusLine:
 
 
 def bind(widget: W.ValueWidget, model: T.HasTraits, name: str, errors: ErrorLine,
-         to_model: Callable = lambda v: v, from_model: Callable = lambda v: v) -> W.ValueWidget:
+         to_model: Callable = lambda v: v, from_model: Callable = shown_value
+         ) -> W.ValueWidget:
     """Two-way binding of ``widget.value`` and ``model.<name>`` with rejection handling.
 
-    ``to_model`` / ``from_model`` convert between the widget's and the model's values;
-    a ``to_model`` that raises ``ValueError`` counts as a rejection too.
+    ``to_model`` / ``from_model`` convert between the widget's and the model's values
+    (by default floats are shown without binary noise: ``0.005``, not
+    ``0.005000000000000001``); a ``to_model`` that raises ``ValueError`` counts as a
+    rejection too.
     """
     guard = {"busy": False}
 
@@ -91,6 +101,23 @@ def bind(widget: W.ValueWidget, model: T.HasTraits, name: str, errors: ErrorLine
     widget.observe(push, "value")
     model.observe(pull, name)
     return widget
+
+
+class Field(W.VBox):
+    """A control and its own error line directly beneath it (``control``, ``errors``)."""
+
+    def __init__(self, control: W.Widget, errors: ErrorLine | None = None, **kw):
+        self.control = control
+        self.errors = errors if errors is not None else ErrorLine(compact=True)
+        super().__init__([control, self.errors.widget], layout=W.Layout(margin="0"), **kw)
+
+
+def field(widget: W.ValueWidget, model: T.HasTraits, name: str,
+          to_model: Callable = lambda v: v, from_model: Callable = shown_value) -> Field:
+    """``widget`` bound to ``model.<name>`` with its own error line directly beneath it."""
+    box = Field(widget)
+    bind(widget, model, name, box.errors, to_model, from_model)
+    return box
 
 
 def button(description: str, icon: str, action: Callable[[], object], tooltip: str = "",

@@ -12,7 +12,7 @@ from __future__ import annotations
 
 import ipywidgets as W
 
-from .controls import button
+from descentlab.widgets.ui.controls import button
 
 __all__ = ["Lab"]
 

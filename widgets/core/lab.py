@@ -1,0 +1,273 @@
+"""The lab shape every family shares: the frame, the transport, the keyboard, the timeline.
+
+A family's lab subclasses :class:`Lab` and provides
+
+* ``model`` -- its validated ``traitlets`` configuration (knows no widgets);
+* ``session`` -- the engine run behind it: ``step`` (latest), ``horizon`` (the step
+  limit), ``advance(k) -> bool``, ``restart(cfg)``, ``view(step)`` (plain arrays),
+  ``messages(step)`` (what happened, in words) and ``history`` (``to_csv``);
+* ``charts`` -- ``{name: chart}``, every chart with ``configure(style)``,
+  ``draw(view)`` and a ``widget``; ``panels`` -- text panels with the same interface,
+  drawn throttled (equations, metrics);
+* ``style()`` -- the record every chart's ``configure`` receives;
+* ``controls()`` -- the widgets on the left; ``layout`` -- which charts are shown where.
+
+and calls :meth:`Lab.start` at the end of its ``__init__``.  The lab is displayable
+itself (``_repr_mimebundle_``); nothing is assigned onto it from outside.
+
+Frames: :attr:`player` (one asyncio task, paced by :attr:`clock`) calls :meth:`frame`.
+Only the charts on screen are drawn: a chart in an unselected tab is brought up to date
+when its tab is selected.  The step counter (CSS class ``descentlab-step``) shows the
+step on screen.
+"""
+
+from __future__ import annotations
+
+import html
+
+import ipywidgets as W
+
+from descentlab.widgets.ui.controls import ErrorLine, StatusLine, button
+from descentlab.widgets.ui.export import CsvExport
+
+from .clock import FrameClock
+from .keys import Keys
+from .player import Player
+from .timeline import Timeline
+from .timing import Throttle
+
+__all__ = ["Lab", "Layout"]
+
+STALLED = ("paused: the browser stopped drawing (the tab was closed or hidden); "
+           "press play to go on")
+
+
+class Layout:
+    """Where a lab's charts go: ``left`` beside the controls, ``tabs`` as (title, name)
+    pairs in one ``Tab``, ``bottom`` under the transport (panels by name)."""
+
+    def __init__(self, left=(), tabs=(), bottom=()):
+        self.left, self.tabs, self.bottom = tuple(left), tuple(tabs), tuple(bottom)
+
+
+class Lab:
+    """What every playing lab shares.  See the module docstring for the contract."""
+
+    title = "descentlab"
+    step_name = "step"
+    filename = "history.csv"
+    layout = Layout()
+
+    # ---- construction (subclasses set model, session, charts, panels first)
+
+    def start(self, panel_interval: float = 0.25) -> None:
+        """Build the shared parts, draw step 0 and compose :attr:`widget` (paused)."""
+        self.errors = ErrorLine()
+        self.status = StatusLine()
+        self.clock = FrameClock()
+        self.player = Player(self.frame, clock=self.clock)
+        self.player.on_stop = self._stopped
+        self.player.on_stall = lambda: self.errors.show(STALLED)
+        self.player.on_error = lambda err: self.errors.show(f"{type(err).__name__}: {err}")
+        self.keys = Keys({"toggle": self.toggle, "forward": self.forward, "back": self.back,
+                          "reset": self.reset}, on_error=lambda e: self.errors.show(str(e)))
+        self.hidden: set[str] = set()
+        self._view_step: int | None = None
+        self.counter = W.HTML(layout=W.Layout(min_width="190px"))
+        self.counter.add_class("descentlab-step")
+        slider = W.IntSlider(0, min=0, max=0, description=self.step_name,
+                             continuous_update=True, layout=W.Layout(width="100%"),
+                             style={"description_width": "70px"}, readout=False)
+        self.timeline = Timeline(slider, self._scrubbed, lambda: self.player.playing)
+        self.export = CsvExport(lambda: self.session.history, self.filename)
+        self._panels_later = Throttle(self._draw_panels, panel_interval)
+        self.configure()
+        self.render()
+        self._panels_later.flush()
+        self.widget = self.compose()
+
+    def _repr_mimebundle_(self, **kwargs):
+        return self.widget._repr_mimebundle_(**kwargs)
+
+    # ---- what subclasses define
+
+    def style(self):
+        raise NotImplementedError
+
+    def controls(self) -> list[W.Widget]:
+        return []
+
+    def extra(self) -> list[W.Widget]:
+        """Widgets under the charts (notes, tables): none by default."""
+        return []
+
+    # ---- the step on screen
+
+    @property
+    def shown(self) -> int:
+        """The step on screen: the scrubbed one, or the latest."""
+        s = self.session
+        return s.step if self._view_step is None else min(self._view_step, s.step)
+
+    # ---- drawing
+
+    def configure(self) -> None:
+        """Give every chart and panel the current runs' style (no per-frame work)."""
+        style = self.style()
+        for chart in (*self.charts.values(), *self.panels.values()):
+            chart.configure(style)
+
+    def render(self, step: int | None = None, everything: bool = False) -> None:
+        """Draw the shown step in every visible chart (``everything``: hidden ones too)."""
+        if step is not None:
+            self._view_step = step
+        s = self.session
+        view = s.view(self.shown)
+        for name, chart in self.charts.items():
+            if everything or name not in self.hidden:
+                chart.draw(view)
+        self._view = view
+        self.timeline.show(view.step, s.step, s.horizon)
+        self.counter.value = (f"<span style='font-size:17px;font-weight:600'>"
+                              f"{self.step_name} {view.step} / {s.horizon}</span>")
+        self._panels_later.call()
+        self.status.show(s.messages(view.step))
+
+    def _draw_panels(self) -> None:
+        view = getattr(self, "_view", None)
+        if view is None:
+            return
+        for panel in self.panels.values():
+            panel.draw(view)
+
+    def _stopped(self) -> None:
+        self._panels_later.flush()
+
+    def flush(self) -> None:
+        """Draw every chart now, hidden tabs included, and the panels (tests, export)."""
+        self.render(self._view_step, everything=True)
+        self._panels_later.flush()
+
+    # ---- time
+
+    def frame(self, k: int) -> bool:
+        """Advance ``k`` steps and redraw the latest.  False when every run stopped."""
+        more = self.session.advance(k)
+        self._view_step = None
+        self.render()
+        return more
+
+    def step(self) -> bool:
+        """Pause and advance exactly one step."""
+        self.player.pause()
+        self._view_step = None
+        return self.player.tick(1)
+
+    def toggle(self) -> None:
+        """Play / pause (Space)."""
+        if self.player.playing:
+            self.player.pause()
+        else:
+            self.errors.clear()
+            self.player.play()
+
+    def forward(self) -> None:
+        """→: one step forward -- through the past when scrubbed back, else a new step."""
+        if self._view_step is not None and self._view_step < self.session.step:
+            self.player.pause()
+            self.show_step(self._view_step + 1)
+        else:
+            self.step()
+
+    def back(self) -> None:
+        """←: pause and show the previous step."""
+        self.player.pause()
+        self.show_step(max(self.shown - 1, 0))
+
+    def show_step(self, step: int) -> None:
+        self._view_step = None if step >= self.session.step else int(step)
+        self.render()
+        self._panels_later.flush()
+
+    def reset(self) -> None:
+        """Start the run over with the current settings (R)."""
+        self.player.pause()
+        self.session.restart(self.model.config())
+        self._view_step = None
+        self.configure()
+        self.render()
+        self._panels_later.flush()
+
+    def _scrubbed(self, new: int) -> None:
+        """A person moved the timeline: pause and show that step (the latest: follow)."""
+        self.player.pause()
+        self.show_step(new)
+
+    def close(self) -> None:
+        self.player.close()
+        self._panels_later.cancel()
+
+    # ---- composition
+
+    def transport(self) -> W.HBox:
+        e = self.errors
+        play = button("play", "play", self.toggle, "play / pause (Space)", e)
+        step = button("step", "step-forward", self.step, "one step (→)", e)
+        reset = button("reset", "undo", self.reset, "start the run over (R)", e)
+        speed = W.BoundedIntText(self.player.speed, min=1, max=100_000,
+                                 description="steps/frame",
+                                 style={"description_width": "80px"},
+                                 layout=W.Layout(width="170px"))
+        W.link((speed, "value"), (self.player, "speed"))
+
+        def relabel(change):
+            play.description = "pause" if change["new"] else "play"
+            play.icon = "pause" if change["new"] else "play"
+
+        self.player.observe(relabel, "playing")
+        return W.HBox([play, step, reset, speed, self.counter],
+                      layout=W.Layout(align_items="center"))
+
+    def watch_tabs(self, tab: W.Tab, names) -> W.Tab:
+        """``tab.children[i]`` shows chart ``names[i]``: only the selected one is drawn
+        per frame; selecting a tab brings its chart up to date."""
+        names = list(names)
+
+        def selected(change=None):
+            i = tab.selected_index
+            self.hidden = {n for j, n in enumerate(names) if j != i}
+            if change is not None:
+                self.render(self._view_step)
+
+        tab.observe(selected, "selected_index")
+        selected()
+        return tab
+
+    def retitle(self, text: str) -> None:
+        """The heading says what is on screen (e.g. the surface now raced on)."""
+        self.title = text
+        self.head.value = (f"<h3 style='margin:4px 0;font-size:22px'>{html.escape(text)}"
+                           f"</h3>")
+
+    def compose(self) -> W.VBox:
+        lay = self.layout
+        left = [self.charts[n].widget for n in lay.left if n in self.charts]
+        tabs = [(t, n) for t, n in lay.tabs if n in self.charts]
+        right = []
+        if tabs:
+            tab = W.Tab(children=[self.charts[n].widget for _, n in tabs])
+            for i, (t, _) in enumerate(tabs):
+                tab.set_title(i, t)
+            right = [self.watch_tabs(tab, [n for _, n in tabs])]
+        ctrl = W.VBox(self.controls(), layout=W.Layout(width="310px", min_width="310px"))
+        main = W.HBox([ctrl, *left, *right], layout=W.Layout(flex_flow="row wrap"))
+        bottom = [self.panels[n].widget for n in lay.bottom if n in self.panels]
+        self.head = W.HTML()
+        self.retitle(self.title)
+        box = W.VBox([self.head, main, self.transport(), self.timeline.slider,
+                      self.errors.widget, self.status.widget, *self.extra(),
+                      W.HBox([*bottom, self.export.widget],
+                             layout=W.Layout(flex_flow="row wrap")),
+                      self.clock, self.keys])
+        box.add_class("descentlab-app")
+        return box

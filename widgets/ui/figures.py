@@ -1,0 +1,257 @@
+r"""Figure building blocks with no lab knowledge: figures, axes, keys, contours, arrows.
+
+Every chart of every family has ONE interface (:class:`Chart`):
+
+* ``configure(style)`` -- once per change of what the runs *are* (colours, labels,
+  scales); ``style`` is a plain record the family defines (a NamedTuple);
+* ``draw(view)`` -- once per frame; ``view`` holds plain arrays, never a session.
+
+and one displayable ``widget`` (the figure, with its :class:`Key` beside the data where
+the chart draws several runs).  Marks are created once and updated in place inside
+``hold_sync()``; every element holds all runs in ONE mark, so a frame costs one message
+per visible chart.
+
+:class:`SeriesChart` is the common case: one line per run (or per run and coordinate)
+against a step axis, linear or log.
+"""
+
+from __future__ import annotations
+
+import html
+from typing import Protocol
+
+import bqplot as bq
+import ipywidgets as W
+import numpy as np
+from contourpy import LineType, contour_generator
+
+from .format import num
+
+__all__ = ["Chart", "Key", "SeriesChart", "figure", "axis", "at_least_two", "pad_rows",
+           "contour_path", "zero_contour", "arrow_path", "finite_or_nan", "TICKS", "TITLE"]
+
+TICKS = {"font-size": "14px"}
+TITLE = {"font-size": "17px"}
+MARGIN = {"top": 44, "bottom": 56, "left": 78, "right": 24}
+
+
+class Chart(Protocol):
+    """What a lab draws: ``configure(style)``, ``draw(view)`` and a ``widget``."""
+
+    widget: W.Widget
+
+    def configure(self, style) -> None: ...
+
+    def draw(self, view) -> None: ...
+
+
+def figure(marks, axes, title: str = "", width: str = "480px", height: str = "330px",
+           margin: dict | None = None, **kw) -> bq.Figure:
+    """A bqplot figure in the lab's style: no animation, room for tick labels and axis
+    titles (they never overlap), a readable title."""
+    return bq.Figure(marks=marks, axes=axes, title=title, animation_duration=0,
+                     fig_margin={**MARGIN, **(margin or {})},
+                     layout=W.Layout(width=width, height=height, min_width="320px"),
+                     title_style=TITLE, **kw)
+
+
+def axis(scale, label: str = "", side: str | None = None, fmt: str | None = None,
+         ticks: int | None = None) -> bq.Axis:
+    """An axis whose title sits clear of its tick labels."""
+    kw = {"scale": scale, "label": label, "tick_style": TICKS,
+          "label_offset": "58px" if side in ("left", "right") else "40px"}
+    if side:
+        kw["side"] = side
+        kw["orientation"] = "vertical"
+    if fmt:
+        kw["tick_format"] = fmt
+    if ticks:
+        kw["num_ticks"] = ticks
+    return bq.Axis(**kw)
+
+
+class Key:
+    """The key of a multi-run chart, beside the data (never on it): one swatch and label
+    per run, or -- with many runs of one swept value -- a colour ramp from the first to
+    the last value."""
+
+    MAX_ENTRIES = 10
+
+    def __init__(self, width: str = "150px"):
+        self.widget = W.HTML(layout=W.Layout(width=width, min_width=width,
+                                             overflow="hidden"))
+        self._shown = None
+
+    def show(self, colors, labels, title: str = "", ramp: tuple | None = None) -> None:
+        """``ramp = (name, values)`` draws a gradient from ``values[0]`` to ``values[-1]``
+        when there are more than :attr:`MAX_ENTRIES` runs."""
+        state = (tuple(colors), tuple(labels), title, None if ramp is None else
+                 (ramp[0], tuple(np.ravel(ramp[1]))))
+        if state == self._shown:
+            return
+        self._shown = state
+        head = (f"<div style='font-weight:600;margin-bottom:4px'>{html.escape(title)}</div>"
+                if title else "")
+        if ramp is not None and len(colors) > self.MAX_ENTRIES:
+            name, values = ramp
+            grad = ", ".join(colors)
+            body = (f"<div>{html.escape(name)}</div>"
+                    f"<div style='display:flex;align-items:stretch;gap:6px;height:160px'>"
+                    f"<div style='width:16px;background:linear-gradient({grad})'></div>"
+                    f"<div style='display:flex;flex-direction:column;"
+                    f"justify-content:space-between'><span>{num(values[0], 3)}</span>"
+                    f"<span>{num(values[-1], 3)}</span></div></div>"
+                    f"<div style='color:#555'>{len(colors)} runs</div>")
+        else:
+            body = "".join(
+                f"<div style='display:flex;align-items:center;gap:6px;line-height:1.35'>"
+                f"<span style='flex:none;width:18px;height:4px;background:{c}'></span>"
+                f"<span style='white-space:nowrap;overflow:hidden;text-overflow:ellipsis'>"
+                f"{html.escape(str(lab))}</span></div>"
+                for c, lab in zip(colors, labels, strict=True))
+        self.widget.value = f"<div style='font-size:14px;padding-top:40px'>{head}{body}</div>"
+
+
+def at_least_two(a: np.ndarray) -> np.ndarray:
+    """``a`` with its last axis repeated to length 2 when it has one point: bqplot squeezes
+    a ``(R, 1)`` line array to ``(R,)`` (one line of R points)."""
+    a = np.asarray(a)
+    return np.repeat(a, 2, axis=-1) if a.shape[-1] == 1 else a
+
+
+def finite_or_nan(a) -> np.ndarray:
+    """``a`` as float with every non-finite value NaN (a gap, never a bogus SVG path)."""
+    a = np.asarray(a, dtype=np.float64)
+    return np.where(np.isfinite(a), a, np.nan)
+
+
+def pad_rows(rows, fill=np.nan, min_len: int = 2) -> np.ndarray:
+    """Rows of different lengths -> ``(len(rows), max_len)`` padded with ``fill``."""
+    n = max(min_len, max((len(r) for r in rows), default=min_len))
+    out = np.full((len(rows), n), fill, dtype=np.float64)
+    for i, r in enumerate(rows):
+        out[i, : len(r)] = r
+    return out
+
+
+def contour_path(xs, ys, C, n_levels: int = 14) -> tuple[np.ndarray, np.ndarray]:
+    """Contours of ``C`` at evenly spaced levels, as one polyline with NaN separators."""
+    lo, hi = float(np.min(C)), float(np.max(C))
+    if not hi > lo:
+        return np.array([np.nan]), np.array([np.nan])
+    gen = contour_generator(xs, ys, C, line_type=LineType.ChunkCombinedNan)
+    pieces = []
+    for level in np.linspace(lo, hi, n_levels + 2)[1:-1]:
+        for chunk in gen.lines(level)[0]:
+            if chunk is not None and len(chunk):
+                pieces.append(chunk)
+                pieces.append(np.full((1, 2), np.nan))
+    if not pieces:
+        return np.array([np.nan]), np.array([np.nan])
+    pts = np.concatenate(pieces)
+    return pts[:, 0], pts[:, 1]
+
+
+def zero_contour(xs, ys, Z) -> np.ndarray:
+    """``(k, 2)`` points of the zero contour of ``Z`` on ``meshgrid(xs, ys)``, pieces
+    joined by NaN rows (a decision boundary)."""
+    gen = contour_generator(xs, ys, Z, line_type=LineType.ChunkCombinedNan)
+    pts = [c for c in gen.lines(0.0)[0] if c is not None and len(c)]
+    return np.concatenate(pts) if pts else np.full((1, 2), np.nan)
+
+
+def arrow_path(tails, heads, span) -> tuple[np.ndarray, np.ndarray]:
+    """``(K, 6)`` x and y: for each arrow tail -> head plus two head strokes (NaN-broken).
+    Head size is relative to the plot ``span`` so arrows look alike on any domain;
+    arrows with a NaN end or zero length are all NaN (not drawn)."""
+    tails, heads = np.asarray(tails, float), np.asarray(heads, float)
+    span = np.asarray(span, float)
+    d = (heads - tails) / span
+    length = np.linalg.norm(d, axis=1, keepdims=True)
+    with np.errstate(invalid="ignore", divide="ignore"):
+        unit = d / length
+    size = np.minimum(0.035, 0.45 * length)
+    c, s = np.cos(np.radians(25)), np.sin(np.radians(25))
+    back = -unit
+    w1 = np.stack([back[:, 0] * c - back[:, 1] * s, back[:, 0] * s + back[:, 1] * c], axis=1)
+    w2 = np.stack([back[:, 0] * c + back[:, 1] * s, -back[:, 0] * s + back[:, 1] * c], axis=1)
+    p1 = heads + w1 * size * span
+    p2 = heads + w2 * size * span
+    nan = np.full_like(heads, np.nan)
+    pts = np.stack([tails, heads, p1, nan, p2, heads], axis=1)   # (K, 6, 2)
+    bad = ~np.isfinite(length[:, 0]) | (length[:, 0] == 0)
+    pts[bad] = np.nan
+    return pts[..., 0], pts[..., 1]
+
+
+class SeriesChart:
+    """Lines of every run against a shared or per-run x, in ONE ``Lines`` mark, with a
+    key beside the figure and optional event markers (vertical rules at the steps where a
+    setting changed live).
+
+    ``configure(colors, labels, ...)`` takes the runs' colours and labels; ``show(x, y)``
+    takes ``x (n,)`` or ``(L, n)`` and ``y (L, n)`` (one row per line).  A family's chart
+    wraps it and maps its own ``style`` / ``view`` onto these two calls.
+    """
+
+    def __init__(self, title: str, x_label: str, y_label: str, log: bool = False,
+                 per_run: int = 1, fmt: str | None = None, key: bool = True, **size):
+        self.per_run = per_run
+        self.sx = bq.LinearScale()
+        self.lin, self.log = bq.LinearScale(), bq.LogScale()
+        self.sy = self.log if log else self.lin
+        sc = {"x": self.sx, "y": self.sy}
+        self.lines = bq.Lines(x=np.zeros(2), y=np.full((1, 2), np.nan), scales=sc,
+                              stroke_width=2.5)
+        self.events = bq.Lines(x=np.full((1, 2), np.nan), y=np.full((1, 2), np.nan),
+                               scales={"x": self.sx, "y": bq.LinearScale(min=0.0, max=1.0)},
+                               colors=["#555555"], line_style="dashed", stroke_width=1.5)
+        self.ax = axis(self.sx, x_label)
+        self.ay = axis(self.sy, y_label, side="left", fmt=fmt or (".0e" if log else None),
+                       ticks=5 if log else None)
+        self.figure = figure([self.lines, self.events], [self.ax, self.ay], title, **size)
+        self.key = Key() if key else None
+        self.widget = (W.HBox([self.figure, self.key.widget]) if key else self.figure)
+
+    def set_log(self, log: bool, label: str | None = None, fmt: str | None = None) -> None:
+        scale = self.log if log else self.lin
+        if self.sy is not scale:
+            self.sy = scale
+            with self.lines.hold_sync():
+                self.lines.scales = {"x": self.sx, "y": scale}
+            self.ay.scale = scale
+        with self.ay.hold_sync():
+            if label is not None:
+                self.ay.label = label
+            self.ay.tick_format = fmt or (".0e" if log else ".3g")
+            self.ay.num_ticks = 5 if log else None
+
+    def configure(self, colors, labels, opacities=None, key_title: str = "",
+                  ramp: tuple | None = None) -> None:
+        k = self.per_run
+        with self.lines.hold_sync():
+            self.lines.colors = [c for c in colors for _ in range(k)]
+            self.lines.opacities = (list(opacities) if opacities is not None
+                                    else [1.0] * (k * len(colors)))
+        if self.key is not None:
+            self.key.show(colors, labels, key_title, ramp)
+
+    def show(self, x, y) -> None:
+        x = np.asarray(x, dtype=np.float64)
+        y = finite_or_nan(y)
+        if self.sy is self.log:
+            y = np.where(y > 0, y, np.nan)
+        with self.lines.hold_sync():
+            self.lines.x = at_least_two(x)
+            self.lines.y = at_least_two(y)
+
+    def mark_events(self, steps) -> None:
+        """Dashed vertical rules at ``steps`` (live changes); none when empty."""
+        steps = np.asarray(list(steps), dtype=np.float64)
+        if steps.size == 0:
+            x = y = np.full((1, 2), np.nan)
+        else:
+            x = np.repeat(steps[:, None], 2, axis=1)
+            y = np.tile([0.0, 1.0], (len(steps), 1))
+        with self.events.hold_sync():
+            self.events.x, self.events.y = x, y
