@@ -24,23 +24,17 @@ longer change, so a run's trajectory never depends on the other runs.
 
 from __future__ import annotations
 
-import csv
 import math
 from typing import Any, NamedTuple
 
 import numpy as np
 
-from . import transforms as T
-from .base import ChainState, EmptyState
 from .checks import check_int, hparam
-from .optimizers import RaceState, current_lr
+from .optimizers import current_lr
+from .records import STOP_REASONS, Buffers, freeze_rows, write_csv
 
 __all__ = ["Stopping", "RunState", "StepRecord", "History", "init_run", "step_run", "run",
            "start_record", "STOP_REASONS"]
-
-# stop_reason codes ("" = still running)
-STOP_REASONS = ("max_steps", "grad_tol", "loss_tol", "diverged")
-
 
 class Stopping(NamedTuple):
     """Per-run stopping rules. A run stops at the first rule it meets.
@@ -122,107 +116,6 @@ def _lr(opt_state, R: int) -> np.ndarray:
         return current_lr(opt_state)
     except ValueError:
         return np.full(R, np.nan)
-
-
-def _where_rows(mask: np.ndarray, new, old, R: int | None = None):
-    """``new`` with the rows of ``old`` kept where ``mask`` is False, over a state tree.
-
-    Arrays whose leading dimension is R = ``len(mask)`` are per-run rows; anything else
-    (scalar counters, shared constants) is shared and taken from ``new``.  A race's
-    blocks get their slice of the mask; a block with no stopped run is taken whole.
-    (``R`` is accepted for backward compatibility and must equal ``len(mask)``.)
-    """
-    stopped = np.flatnonzero(~mask)
-    if stopped.size == 0:
-        return new
-    return _where_tree(mask, mask[:, None], new, old, mask.shape[0], stopped)
-
-
-def _where_tree(mask, col, new, old, R, stopped):
-    if new is old:  # passed through unchanged (e.g. lr_scale, a shared constant)
-        return new
-    if isinstance(new, np.ndarray):
-        if new.ndim and new.shape[0] == R and isinstance(old, np.ndarray) \
-                and old.shape == new.shape:
-            m = mask if new.ndim == 1 else col if new.ndim == 2 else \
-                mask.reshape((R,) + (1,) * (new.ndim - 1))
-            return np.where(m, new, old)
-        return new
-    if isinstance(new, RaceState):  # only the blocks holding a stopped run
-        o = new.offsets
-        hit = set(np.searchsorted(o, stopped, side="right").tolist())  # block index + 1
-        return RaceState(tuple(
-            _where_tree(mask[o[i]:o[i + 1]], col[o[i]:o[i + 1]], n, old.inner[i],
-                        o[i + 1] - o[i], stopped - o[i]) if i + 1 in hit else n
-            for i, n in enumerate(new.inner)), o)
-    if isinstance(new, tuple):
-        items = [_where_tree(mask, col, n, o, R, stopped)
-                 for n, o in zip(new, old, strict=True)]
-        return type(new)(*items) if hasattr(new, "_fields") else tuple(items)
-    if isinstance(new, list):
-        return [_where_tree(mask, col, n, o, R, stopped) for n, o in zip(new, old, strict=True)]
-    return new
-
-
-# The engine's own state types: their update functions return freshly allocated arrays
-# (never an input, a view, a closure constant or an array of the previous state, except
-# leaves passed through unchanged, which are recognised by identity), so a stopped run's
-# rows can be put back in place instead of rebuilding the state tree.
-_FRESH_STATES = frozenset({
-    EmptyState, T.TraceState, T.ScaleByAdagradState, T.ScaleByRmsState, T.ScaleByAdamState,
-    T.ScaleByNadamState, T.ScaleByAdamaxState, T.ScaleByAdadeltaState,
-    T.ScaleByLearningRateState,
-})
-
-
-def _freeze_rows(keep: np.ndarray, new, old):
-    """Like :func:`_where_rows` for a state ``new`` that an engine update has just
-    returned: the rows of ``old`` where ``keep`` is False, written in place into the
-    fresh arrays of the engine's own state types (:data:`_FRESH_STATES`); any other
-    sub-state is rebuilt by :func:`_where_rows`, so ``old`` and every array the caller
-    passed in stay untouched."""
-    stop = ~keep
-    if not stop.any():
-        return new
-    if type(new) is RaceState:
-        o = new.offsets
-        inner = list(new.inner)
-        for i in np.flatnonzero(np.logical_or.reduceat(stop, o[:-1])).tolist():
-            a, b = o[i], o[i + 1]
-            inner[i] = _freeze_block(keep[a:b], stop[a:b], inner[i], old.inner[i])
-        return RaceState(tuple(inner), o)
-    return _freeze_block(keep, stop, new, old)
-
-
-def _freeze_block(keep, stop, new, old):
-    if type(new) is ChainState:
-        subs = new.inner
-        for sub, o in zip(subs, old.inner, strict=True):
-            if not _put_rows(stop, sub, o):
-                return ChainState(tuple(
-                    s if _put_rows(stop, s, so) else _where_rows(keep, s, so)
-                    for s, so in zip(subs, old.inner, strict=True)))
-        return new
-    return new if _put_rows(stop, new, old) else _where_rows(keep, new, old)
-
-
-def _put_rows(stop, new, old) -> bool:
-    """Put ``old``'s rows back where ``stop`` in place; False (nothing written) unless
-    ``new`` is an engine state whose changed per-run arrays are all fresh and writeable."""
-    if type(new) not in _FRESH_STATES or type(old) is not type(new):
-        return False
-    R = stop.shape[0]
-    todo = []
-    for a, b in zip(new, old, strict=True):
-        if a is b or type(a) is not np.ndarray or not a.ndim or a.shape[0] != R:
-            continue
-        if not (a.flags.writeable and a.flags.owndata) or type(b) is not np.ndarray \
-                or b.shape != a.shape:
-            return False
-        todo.append((a, b))
-    for a, b in todo:
-        np.copyto(a, b, where=stop.reshape((R,) + (1,) * (a.ndim - 1)))
-    return True
 
 
 def _evaluate(problem, params):
@@ -391,7 +284,7 @@ def _freeze(keep, new, state):
     col = keep[:, None]
     np.copyto(params, state.params, where=~col)
     return (params, np.where(keep, loss, state.loss), np.where(col, grad, state.grad),
-            np.where(col, updates, 0.0), _freeze_rows(keep, opt_state, state.opt_state))
+            np.where(col, updates, 0.0), freeze_rows(keep, opt_state, state.opt_state))
 
 
 def run(problem, optimizer, start, steps: int, *, grad_tol=None, loss_tol=None,
@@ -419,16 +312,15 @@ def _stream(problem, optimizer, state, stopping):
 class History:
     """Collects StepRecords into arrays ``(T+1, R, D)`` / ``(T+1, R)``.
 
-    Storage is preallocated and grows geometrically, so ``append`` is amortized O(R D).
-    Array properties are read-only views of the filled part.
+    Storage is preallocated and grows geometrically (:class:`.records.Buffers`), so
+    ``append`` is amortized O(R D).  Array properties are read-only views of the filled
+    part.
     """
 
     _FIELDS = ("params", "loss", "grad", "lr", "update", "active")
 
     def __init__(self, records=()):
-        self._n = 0
-        self._buf: dict[str, np.ndarray] = {}
-        self._steps = np.zeros(0, dtype=np.int64)
+        self._store: Buffers | None = None
         self.stop_reason = np.zeros(0, dtype=object)
         self.stop_step = np.zeros(0, dtype=np.int64)
         for r in records:
@@ -442,48 +334,36 @@ class History:
     def append(self, record) -> None:
         """Copy one record in (its arrays may be reused by the caller afterwards)."""
         params = np.asarray(record.params)
-        if self._n == 0 and not self._buf:
+        if self._store is None:
             R, D = params.shape
-            self._allocate(64, R, D)
-        R, D = self._buf["params"].shape[1:]
+            self._store = Buffers({"params": ((R, D), np.float64), "loss": ((R,), np.float64),
+                                   "grad": ((R, D), np.float64), "lr": ((R,), np.float64),
+                                   "update": ((R, D), np.float64), "active": ((R,), bool),
+                                   "step": ((), np.int64)})
+        store = self._store
+        R, D = store.shape("params")
         if params.shape != (R, D):
             raise ValueError(f"record params have shape {params.shape} but this history "
                              f"holds shape ({R}, {D})")
-        if self._n and record.step != self._steps[self._n - 1] + 1:
-            raise ValueError(f"record step must be {self._steps[self._n - 1] + 1} "
+        n = len(store)
+        if n and record.step != self._last_step() + 1:
+            raise ValueError(f"record step must be {self._last_step() + 1} "
                              f"(the next step), got {record.step}")
-        if self._n == self._steps.shape[0]:
-            self._allocate(2 * self._n, R, D)
-        i = self._n
-        for name in self._FIELDS:
-            self._buf[name][i] = getattr(record, name)
-        self._steps[i] = record.step
+        store.append(params=params, loss=record.loss, grad=record.grad, lr=record.lr,
+                     update=record.update, active=record.active, step=record.step)
         self.stop_reason = np.array(record.stop_reason, dtype=object)
         self.stop_step = np.array(record.stop_step, dtype=np.int64)
-        self._n += 1
 
-    def _allocate(self, cap, R, D):
-        shapes = {"params": (R, D), "loss": (R,), "grad": (R, D), "lr": (R,),
-                  "update": (R, D), "active": (R,)}
-        for name, shape in shapes.items():
-            dtype = bool if name == "active" else np.float64
-            new = np.zeros((cap,) + shape, dtype=dtype)
-            if name in self._buf:
-                new[: self._n] = self._buf[name][: self._n]
-            self._buf[name] = new
-        steps = np.zeros(cap, dtype=np.int64)
-        steps[: self._n] = self._steps[: self._n]
-        self._steps = steps
+    def _last_step(self) -> int:
+        return int(self._store.view("step")[-1])
 
     def __len__(self) -> int:
-        return self._n
+        return 0 if self._store is None else len(self._store)
 
     def _view(self, name):
-        if not self._buf:
+        if self._store is None:
             raise ValueError("the history is empty; append a record first")
-        v = self._buf[name][: self._n]
-        v.flags.writeable = False
-        return v
+        return self._store.view(name)
 
     params = property(lambda self: self._view("params"), doc="(T+1, R, D) parameters")
     loss = property(lambda self: self._view("loss"), doc="(T+1, R) losses")
@@ -495,9 +375,9 @@ class History:
     @property
     def steps(self) -> np.ndarray:
         """(T+1,) the step number of each row."""
-        v = self._steps[: self._n]
-        v.flags.writeable = False
-        return v
+        if self._store is None:
+            return np.zeros(0, dtype=np.int64)
+        return self._store.view("step")
 
     def at(self, step: int) -> StepRecord:
         """The record of ``step`` (negative counts from the end), built from views.
@@ -505,10 +385,12 @@ class History:
         ``stop_reason`` / ``stop_step`` show only the stops that happened by ``step``;
         ``opt_state`` is not kept (None).
         """
-        if self._n == 0:
+        n = len(self)
+        if n == 0:
             raise ValueError("the history is empty; append a record first")
-        first, last = int(self._steps[0]), int(self._steps[self._n - 1])
-        step = check_int(step, "step", -self._n, last)
+        steps = self.steps
+        first, last = int(steps[0]), int(steps[n - 1])
+        step = check_int(step, "step", -n, last)
         if step < 0:
             step = last + 1 + step
         if step < first:
@@ -520,16 +402,21 @@ class History:
         return StepRecord(step, self.params[i], self.loss[i], self.grad[i], self.lr[i],
                           self.update[i], self.active[i], reason, stop_step, None)
 
+    def _fields(self) -> list[str]:
+        D = 0 if self._store is None else self._store.shape("params")[1]
+        return ["step", "run", *(f"theta_{d}" for d in range(D)), "loss", "lr",
+                "grad_norm", "active", "stop_reason"]
+
     def to_rows(self) -> list[dict]:
         """One dict per (step, run): step, run, theta_0..theta_{D-1}, loss, lr,
         grad_norm, active, stop_reason (the reason once the run has stopped, else "")."""
-        if self._n == 0:
+        if len(self) == 0:
             return []
         P, L, LR, A = self.params, self.loss, self.lr, self.active
         gnorm = np.linalg.norm(self.grad, axis=2)
         D = P.shape[2]
         rows = []
-        for i, step in enumerate(self._steps[: self._n].tolist()):
+        for i, step in enumerate(self.steps.tolist()):
             happened = (self.stop_step >= 0) & (self.stop_step <= step)
             for r in range(P.shape[1]):
                 row = {"step": step, "run": r}
@@ -541,19 +428,6 @@ class History:
         return rows
 
     def to_csv(self, path_or_buffer) -> None:
-        """Write :meth:`to_rows` as CSV (header first) to a path or a text buffer."""
-        rows = self.to_rows()
-        D = self._buf["params"].shape[2] if self._buf else 0
-        fields = ["step", "run", *(f"theta_{d}" for d in range(D)), "loss", "lr",
-                  "grad_norm", "active", "stop_reason"]
-        if hasattr(path_or_buffer, "write"):
-            _write_csv(path_or_buffer, fields, rows)
-        else:
-            with open(path_or_buffer, "w", newline="", encoding="utf-8") as f:
-                _write_csv(f, fields, rows)
-
-
-def _write_csv(f, fields, rows):
-    w = csv.DictWriter(f, fieldnames=fields, lineterminator="\n")
-    w.writeheader()
-    w.writerows(rows)
+        """Write :meth:`to_rows` as CSV (header first) to a path or a text buffer
+        (:func:`.records.write_csv`)."""
+        write_csv(self.to_rows(), path_or_buffer, self._fields())

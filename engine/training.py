@@ -40,7 +40,6 @@ frame and swap the optimizer between steps; :func:`train` is the generator on to
 
 from __future__ import annotations
 
-import csv
 from typing import Any, NamedTuple
 
 import numpy as np
@@ -50,7 +49,7 @@ from . import metrics as M
 from . import optimizers
 from .batching import BatchState, check_batch_size, init_batches, next_batch
 from .checks import check_int, hparam
-from .runner import _where_rows
+from .records import STOP_REASONS, Buffers, mark_stops, where_rows, write_csv
 
 __all__ = [
     "TrainRules",
@@ -66,7 +65,6 @@ __all__ = [
     "train",
 ]
 
-STOP_REASONS = ("max_epochs", "grad_tol", "loss_tol", "diverged", "early_stopping")
 DEFAULT_METRICS = {
     "regression": ("mse", "rmse", "mae", "r2"),
     "binary": ("accuracy", "log_loss"),
@@ -208,13 +206,9 @@ def _check_pair(model, dataset) -> int:
 
 
 def _stop(state_fields, newly, name, iteration, epoch):
-    reason, stop_step, stop_epoch = state_fields
     if not newly.any():
-        return reason, stop_step, stop_epoch
-    reason = reason.copy()
-    reason[newly] = name
-    return (reason, np.where(newly, iteration, stop_step),
-            np.where(newly, epoch, stop_epoch))
+        return state_fields
+    return mark_stops(state_fields, newly, (name, iteration, epoch))
 
 
 def _current_lr(opt_state, R: int) -> np.ndarray:
@@ -336,7 +330,7 @@ def train_step(model, dataset, optimizer, state: TrainState,
         col = took[:, None]
         new_params = np.where(col, new_params, params)
         updates = np.where(col, updates, 0.0)
-        opt_state = _where_rows(took, opt_state, state.opt_state, R)
+        opt_state = where_rows(took, opt_state, state.opt_state)
     lr = _current_lr(opt_state, R)
     new_state = state._replace(iteration=t, params=new_params, opt_state=opt_state,
                                batches=batches, active=took)
@@ -445,52 +439,59 @@ class TrainHistory:
     ``update_norm (T+1, R)``, ``active (T+1, R)``.  Epoch level (row 0 = epoch 0):
     ``epoch_index (E+1,)``, ``epoch_iteration (E+1,)``, ``epoch_params (E+1, R, P)`` and
     ``metric(name) (E+1, R)`` for every epoch metric.  ``stop_reason``, ``stop_step``,
-    ``stop_epoch`` and ``best_epoch`` are the latest record's.
+    ``stop_epoch`` and ``best_epoch`` are the latest record's.  Storage grows
+    geometrically (:class:`.records.Buffers`).
     """
 
     def __init__(self, records=()):
-        self._it: dict[str, list] = {k: [] for k in ("iteration", "epoch", "params",
-                                                     "train_loss", "lr", "grad_norm",
-                                                     "update_norm", "active")}
-        self._ep: dict[str, list] = {"epoch": [], "iteration": [], "params": []}
-        self._scores: dict[str, list] = {}
+        self._it: Buffers | None = None
+        self._ep: Buffers | None = None
+        self._metric_names: tuple[str, ...] = ()
         self.stop_reason = self.stop_step = self.stop_epoch = self.best_epoch = None
-        self._cache: dict[str, np.ndarray] = {}
         for r in records:
             self.append(r)
 
     def append(self, record: TrainRecord) -> None:
-        self._cache.clear()
-        it = self._it
-        it["iteration"].append(record.iteration)
-        it["epoch"].append(record.epoch)
-        it["params"].append(np.array(record.params))
-        it["train_loss"].append(np.array(record.train_loss))
-        it["lr"].append(np.array(record.lr))
-        it["grad_norm"].append(np.linalg.norm(record.grad, axis=1))
-        it["update_norm"].append(np.linalg.norm(record.update, axis=1))
-        it["active"].append(np.array(record.active))
+        params = np.asarray(record.params)
+        R, P = params.shape
+        if self._it is None:
+            f, i = np.float64, np.int64
+            self._it = Buffers({"iteration": ((), i), "epoch": ((), i), "params": ((R, P), f),
+                                "train_loss": ((R,), f), "lr": ((R,), f),
+                                "grad_norm": ((R,), f), "update_norm": ((R,), f),
+                                "active": ((R,), bool)})
+        self._it.append(iteration=record.iteration, epoch=record.epoch, params=params,
+                        train_loss=record.train_loss, lr=record.lr,
+                        grad_norm=np.linalg.norm(record.grad, axis=1),
+                        update_norm=np.linalg.norm(record.update, axis=1),
+                        active=record.active)
         if record.epoch_end:
-            self._ep["epoch"].append(record.epoch)
-            self._ep["iteration"].append(record.iteration)
-            self._ep["params"].append(np.array(record.params))
-            for k, v in record.metrics.items():
-                self._scores.setdefault(k, []).append(np.array(v))
+            names = tuple(record.metrics)
+            if self._ep is None:
+                self._metric_names = names
+                self._ep = Buffers({"epoch": ((), np.int64), "iteration": ((), np.int64),
+                                    "params": ((R, P), np.float64),
+                                    **{k: ((R,), np.float64) for k in names}}, capacity=16)
+            elif names != self._metric_names:
+                raise ValueError(f"epoch metrics changed from {list(self._metric_names)} to "
+                                 f"{list(names)}")
+            self._ep.append(epoch=record.epoch, iteration=record.iteration, params=params,
+                            **record.metrics)
         self.stop_reason = np.array(record.stop_reason, dtype=object)
         self.stop_step = np.array(record.stop_step)
         self.stop_epoch = np.array(record.stop_epoch)
         self.best_epoch = None if record.best_epoch is None else np.array(record.best_epoch)
 
     def __len__(self) -> int:
-        return len(self._it["iteration"])
+        return 0 if self._it is None else len(self._it)
 
     def _arr(self, name):
-        if not self._it["iteration"]:
+        if self._it is None:
             raise ValueError("the history is empty; append a record first")
-        if name not in self._cache:
-            self._cache[name] = np.array(self._it[name])
-            self._cache[name].flags.writeable = False
-        return self._cache[name]
+        return self._it.view(name)
+
+    def _epoch_arr(self, name):
+        return np.zeros(0) if self._ep is None else np.array(self._ep.view(name))
 
     iterations = property(lambda self: self._arr("iteration"), doc="(T+1,) iteration numbers")
     epochs = property(lambda self: self._arr("epoch"), doc="(T+1,) epoch of each iteration")
@@ -500,28 +501,32 @@ class TrainHistory:
     grad_norm = property(lambda self: self._arr("grad_norm"), doc="(T+1, R) batch grad norms")
     update_norm = property(lambda self: self._arr("update_norm"), doc="(T+1, R) update norms")
     active = property(lambda self: self._arr("active"), doc="(T+1, R) still running")
-    epoch_index = property(lambda self: np.array(self._ep["epoch"]), doc="(E+1,) epochs")
-    epoch_iteration = property(lambda self: np.array(self._ep["iteration"]),
+    epoch_index = property(lambda self: self._epoch_arr("epoch"), doc="(E+1,) epochs")
+    epoch_iteration = property(lambda self: self._epoch_arr("iteration"),
                                doc="(E+1,) iteration that closed each epoch")
-    epoch_params = property(lambda self: np.array(self._ep["params"]),
+    epoch_params = property(lambda self: self._epoch_arr("params"),
                             doc="(E+1, R, P) parameters at each epoch end")
 
     @property
     def metric_names(self) -> tuple[str, ...]:
-        return tuple(self._scores)
+        return self._metric_names
 
     def metric(self, name: str) -> np.ndarray:
         """``(E+1, R)`` values of an epoch metric such as ``"val_loss"``."""
-        if name not in self._scores:
-            raise ValueError(f"metric must be one of {list(self._scores)}; got {name!r}")
-        return np.array(self._scores[name])
+        if name not in self._metric_names:
+            raise ValueError(f"metric must be one of {list(self._metric_names)}; "
+                             f"got {name!r}")
+        return np.array(self._ep.view(name))
 
     def epoch_rows(self) -> list[dict]:
         """One dict per (epoch, run): epoch, iteration, run, every epoch metric,
         stop_reason (once the run has stopped, else "")."""
         rows = []
-        scores = {k: np.array(v) for k, v in self._scores.items()}
-        for i, (e, t) in enumerate(zip(self._ep["epoch"], self._ep["iteration"], strict=True)):
+        if self._ep is None:
+            return rows
+        scores = {k: self._ep.view(k) for k in self._metric_names}
+        epochs, its = self._ep.view("epoch").tolist(), self._ep.view("iteration").tolist()
+        for i, (e, t) in enumerate(zip(epochs, its, strict=True)):
             for r in range(len(self.stop_reason)):
                 row = {"epoch": e, "iteration": t, "run": r}
                 row.update({k: float(v[i, r]) for k, v in scores.items()})
@@ -534,7 +539,9 @@ class TrainHistory:
         """One dict per (iteration, run): iteration, epoch, run, train_loss, lr, grad_norm,
         update_norm, active."""
         rows = []
-        it = {k: np.array(v) for k, v in self._it.items() if k != "params"}
+        if self._it is None:
+            return rows
+        it = {k: self._it.view(k) for k in self._it.names if k != "params"}
         for i in range(len(self)):
             for r in range(it["train_loss"].shape[1]):
                 rows.append({"iteration": int(it["iteration"][i]), "epoch": int(it["epoch"][i]),
@@ -547,20 +554,11 @@ class TrainHistory:
 
     def to_csv(self, path_or_buffer, level: str = "epoch") -> None:
         """Write :meth:`epoch_rows` (``level="epoch"``) or :meth:`iteration_rows`
-        (``level="iteration"``) as CSV to a path or a text buffer."""
+        (``level="iteration"``) as CSV to a path or a text buffer
+        (:func:`.records.write_csv`)."""
         if level not in ("epoch", "iteration"):
             raise ValueError(f"level must be 'epoch' or 'iteration'; got {level!r}")
         rows = self.epoch_rows() if level == "epoch" else self.iteration_rows()
         if not rows:
             raise ValueError("the history is empty; append a record first")
-        if hasattr(path_or_buffer, "write"):
-            _write(path_or_buffer, rows)
-        else:
-            with open(path_or_buffer, "w", newline="", encoding="utf-8") as f:
-                _write(f, rows)
-
-
-def _write(f, rows):
-    w = csv.DictWriter(f, fieldnames=list(rows[0]), lineterminator="\n")
-    w.writeheader()
-    w.writerows(rows)
+        write_csv(rows, path_or_buffer)

@@ -24,8 +24,6 @@ A Hyperband bracket :math:`s` (Li et al. 2018) is successive halving with
 
 from __future__ import annotations
 
-import csv
-import io
 import itertools
 import math
 from collections import deque
@@ -37,6 +35,7 @@ from . import optimizers as O
 from . import training
 from .batching import as_seed
 from .checks import check_int, hparam
+from .records import csv_text
 
 __all__ = [
     "LogUniform",
@@ -154,12 +153,7 @@ class TuneTable(NamedTuple):
         if which not in ("ranked", "log"):
             raise ValueError(f"which must be 'ranked' or 'log'; got {which!r}")
         rows = self.ranked if which == "ranked" else self.log
-        fields = list(dict.fromkeys(k for r in rows for k in r))
-        buf = io.StringIO()
-        w = csv.DictWriter(buf, fieldnames=fields, lineterminator="\n")
-        w.writeheader()
-        w.writerows(rows)
-        text = buf.getvalue()
+        text = csv_text(rows)
         if hasattr(path_or_buffer, "write"):
             path_or_buffer.write(text)
         elif path_or_buffer is not None:

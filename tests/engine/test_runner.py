@@ -302,7 +302,7 @@ def test_history_amortized_storage_and_append_checks():
     bases = set()
     for r in recs:
         hist.append(r)
-        bases.add(id(hist._buf["params"]))
+        bases.add(id(hist.params.base))  # the buffer the read-only view looks into
     assert len(bases) <= 4  # 64 -> 128 -> 256 -> 512: reallocated only geometrically
     with pytest.raises(ValueError, match="record step must be 301"):
         hist.append(recs[5])
