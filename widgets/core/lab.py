@@ -71,7 +71,8 @@ class Lab:
         self.player.on_error = lambda err: self.errors.show(f"{type(err).__name__}: {err}")
         self.keys = Keys({"toggle": self.toggle, "forward": self.forward, "back": self.back,
                           "reset": self.reset}, on_error=lambda e: self.errors.show(str(e)))
-        self.hidden: set[str] = set()
+        tabbed = [n for _, n in self.layout.tabs if n in self.charts]
+        self.hidden: set[str] = set(tabbed[1:])    # unselected tabs: not drawn per frame
         self._view_step: int | None = None
         self.counter = W.HTML(layout=W.Layout(min_width="190px"))
         self.counter.add_class("descentlab-step")

@@ -4,7 +4,8 @@ import numpy as np
 from hypothesis import given
 from hypothesis import strategies as st
 
-from descentlab.widgets.decimate import MAX_POINTS, at_least_two, display_indices
+from descentlab.widgets.core.decimate import MAX_POINTS, display_indices
+from descentlab.widgets.ui.figures import at_least_two
 
 
 @given(st.integers(1, 300_000), st.integers(2, 5000))

@@ -1,9 +1,9 @@
 """Frame pacing headless: the browser's acknowledgments are simulated by setting ``ack``.
 
 With acks lagging the player neither draws nor steps the engine; when acks arrive it
-resumes; with no acks ever (no frontend) it runs unpaced; when acks stop it falls back to
-unpaced after ``stale_after``; one live frame task throughout.  Charts in unselected tabs
-wait for their tab.
+resumes; with no acks ever (no frontend) it runs unpaced; when acks stop for
+``stale_after`` (tab closed or hidden) the clock is stalled and the player PAUSES -- a
+page nobody sees must not keep a run going on the server; one live frame task throughout.
 """
 
 import asyncio
@@ -11,8 +11,8 @@ import asyncio
 import numpy as np
 import pytest
 
-from descentlab.widgets import Player, race_app
-from descentlab.widgets.clock import FrameClock
+from descentlab.widgets.core.clock import FrameClock
+from descentlab.widgets.core.player import Player
 
 
 def frame_tasks():
@@ -45,10 +45,11 @@ def test_clock_counts_in_flight_and_paces_only_after_a_first_ack():
     c.ack = 11
     assert c.ready() and c.in_flight == 1
     c.sent()
-    now.t += 2.1                              # acks stopped (tab closed): unpaced
-    assert not c.paced and c.ready()
+    assert not c.stalled
+    now.t += 2.1                              # acks stopped (tab closed): stalled
+    assert c.stalled and not c.ready()
     c.ack = 13                                # they come back: paced again
-    assert c.paced and c.ready()
+    assert c.paced and not c.stalled and c.ready()
 
 
 def test_stale_counts_from_the_first_unacked_send_not_from_an_old_ack():
@@ -58,9 +59,9 @@ def test_stale_counts_from_the_first_unacked_send_not_from_an_old_ack():
     c.sent()
     c.ack = 1
     now.t += 60.0                             # paused for a minute
-    assert c.paced and c.ready()
+    assert c.paced and c.ready() and not c.stalled
     c.sent()
-    assert not c.ready()                      # waits for the ack of the new frame
+    assert not c.ready() and not c.stalled    # waits for the ack of the new frame
 
 
 def test_a_rendered_view_says_hello_and_pacing_starts_before_any_frame_ack():
@@ -122,80 +123,56 @@ async def test_no_acks_ever_runs_unpaced():
     assert p.waits == 0
 
 
-async def test_acks_stop_then_unpaced_after_stale_after():
+async def test_acks_stop_then_the_player_pauses_and_says_why():
     clock = FrameClock(max_in_flight=1, stale_after=0.15)
-    calls = []
+    calls, stalls = [], []
     p = Player(lambda k: calls.append(k) or True, clock=clock, fps=120)
+    p.on_stall = lambda: stalls.append(clock.frame)
     p.tick()
     clock.ack = clock.frame
     p.play()
     await asyncio.sleep(0.08)
     assert len(calls) == 2                    # waiting on the browser
-    await asyncio.sleep(0.25)
-    assert len(calls) > 5                     # it went away: frames flow again
-    assert len(frame_tasks()) == 1
+    await asyncio.sleep(0.3)
+    assert len(calls) == 2                    # it went away: nothing more runs
+    assert not p.playing and p.task is None and stalls == [2]
+    assert frame_tasks() == []
+    clock.ack = clock.frame                   # the page comes back; play resumes pacing
+    p.play()
+    await asyncio.sleep(0.05)
+    assert len(calls) > 2
     p.pause()
     await asyncio.sleep(0.02)
     assert frame_tasks() == []
 
 
-async def test_lab_engine_does_not_step_ahead_of_the_browser():
-    lab = race_app(max_steps=5000)
-    lab.player.fps = 120
-    lab.step()
-    lab.clock.ack = lab.clock.frame           # a live view acknowledged the first frame
-    lab.player.play()
+async def test_toy_lab_does_not_step_ahead_of_the_browser(toy):
+    toy.model.limit = 5000
+    toy.reset()
+    toy.player.fps = 120
+    toy.step()
+    toy.clock.ack = toy.clock.frame           # a live view acknowledged the first frame
+    toy.player.play()
     await asyncio.sleep(0.2)
-    assert lab.session.step == 1 + lab.clock.max_in_flight      # engine waited too
-    assert lab.timeline.value == lab.session.step
-    shown = lab.session.step
-    lab.clock.ack = lab.clock.frame
+    assert toy.session.step == 1 + toy.clock.max_in_flight      # engine waited too
+    assert toy.timeline.slider.value == toy.session.step
+    shown = toy.session.step
+    toy.clock.ack = toy.clock.frame
     await asyncio.sleep(0.2)
-    assert lab.session.step == shown + lab.clock.max_in_flight
-    lab.player.pause()
+    assert toy.session.step == shown + toy.clock.max_in_flight
+    toy.player.pause()
     await asyncio.sleep(0.02)
-    assert lab.player.task is None
-    lab.close()
+    assert toy.player.task is None
 
 
-def test_every_app_displays_its_clock():
-    from descentlab.widgets import (
-        batch_size_explorer,
-        early_stopping_trainer,
-        lr_explorer,
-        regularization_explorer,
-        schedule_explorer,
-    )
-
-    def tree(w):
-        yield w
-        for c in getattr(w, "children", ()):
-            yield from tree(c)
-
-    for build in (race_app, lr_explorer, schedule_explorer, batch_size_explorer,
-                  early_stopping_trainer, regularization_explorer):
-        lab = build()
-        assert lab.clock in list(tree(lab.widget)), build.__name__
-        assert lab.player.clock is lab.clock
-        lab.close()
-
-
-def test_hidden_tab_charts_wait_and_catch_up_when_selected():
-    lab = race_app(max_steps=500)
-    tab = lab.widget.children[1].children[-1]
-    assert tab.selected_index == 0 and lab.hidden == {"bars", "traces", "norm"}
-    traces = lab.charts["traces"].lines
-    before = np.array(traces.y, copy=True)
-    lab.frame(40)
-    np.testing.assert_array_equal(traces.y, before)           # hidden: not drawn
-    assert len(lab.charts["loss"].lines.x) == 41               # selected: drawn
-    tab.selected_index = 2                                     # "parameters"
-    assert lab.hidden == {"loss", "bars", "norm"}
-    P = lab.session.history.params
-    np.testing.assert_array_equal(np.reshape(traces.y, (14, -1))[0::2], P[:, :, 0].T)
-    np.testing.assert_array_equal(traces.x, lab.session.history.steps)
-    loss_x = np.array(lab.charts["loss"].lines.x, copy=True)
-    lab.frame(10)
-    assert np.shape(traces.x) == (51,)
-    np.testing.assert_array_equal(lab.charts["loss"].lines.x, loss_x)  # now hidden
-    lab.close()
+async def test_toy_lab_pauses_with_a_message_when_the_page_goes_away(toy):
+    toy.model.limit = 5000
+    toy.reset()
+    toy.clock.stale_after = 0.1
+    toy.player.fps = 120
+    toy.step()
+    toy.clock.ack = toy.clock.frame
+    toy.player.play()
+    await asyncio.sleep(0.4)
+    assert not toy.player.playing and toy.session.step == 1 + toy.clock.max_in_flight
+    assert "browser stopped drawing" in toy.errors.message

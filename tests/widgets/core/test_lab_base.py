@@ -1,0 +1,97 @@
+"""The Lab base: only shown charts are drawn, keys drive time, the counter says the step."""
+
+import asyncio
+
+from descentlab.widgets.core.keys import KEYS
+
+
+def tree(w):
+    yield w
+    for c in getattr(w, "children", ()):
+        yield from tree(c)
+
+
+def test_builds_paused_configured_and_drawn_at_step_zero(toy):
+    assert not toy.player.playing and toy.session.step == 0
+    for name in ("a", "b", "c", "p"):
+        chart = toy.charts.get(name) or toy.panels[name]
+        assert chart.styles == [("style", 50)]
+    assert [v.step for v in toy.charts["a"].views] == [0]
+    assert [v.step for v in toy.charts["b"].views] == [0]   # the selected tab
+    assert toy.charts["c"].views == []                      # an unselected tab: not drawn
+    assert toy.panels["p"].views and toy.panels["p"].views[-1].step == 0
+
+
+def test_the_lab_is_displayable_and_holds_clock_keys_counter(toy):
+    parts = list(tree(toy.widget))
+    for w in (toy.clock, toy.keys, toy.counter, toy.timeline.slider):
+        assert w in parts
+    assert "descentlab-step" in toy.counter._dom_classes
+    assert "descentlab-app" in toy.widget._dom_classes
+    assert "step 0 / 50" in toy.counter.value
+    assert "application/vnd.jupyter.widget-view+json" in toy._repr_mimebundle_()
+
+
+def test_frames_draw_visible_charts_and_a_tab_catches_up_when_selected(toy):
+    toy.frame(5)
+    assert toy.charts["a"].views[-1].step == 5 and toy.charts["c"].views == []
+    tab = next(w for w in tree(toy.widget) if w.__class__.__name__ == "Tab")
+    tab.selected_index = 1
+    assert toy.charts["c"].views[-1].step == 5
+    toy.frame(2)
+    assert toy.charts["b"].views[-1].step == 5               # now hidden
+    assert "step 7 / 50" in toy.counter.value
+
+
+def test_keys_space_arrows_and_r(toy):
+    toy.keys.press("ArrowRight")
+    toy.keys.press("ArrowRight")
+    assert toy.session.step == 2 and toy.shown == 2
+    toy.keys.press("ArrowLeft")
+    assert toy.shown == 1 and toy.session.step == 2          # scrubbed back, nothing run
+    assert toy.charts["a"].views[-1].step == 1
+    toy.keys.press("ArrowRight")                              # forward through the past
+    assert toy.shown == 2 and toy.session.step == 2
+    toy.keys.press("ArrowRight")                              # at the latest: a new step
+    assert toy.session.step == 3
+    toy.keys.press("r")
+    assert toy.session.step == 0 and toy.shown == 0
+    toy.keys.press("x")                                       # not a key of ours
+    assert toy.session.step == 0
+
+
+def test_key_messages_from_a_browser_are_dispatched_and_junk_ignored(toy):
+    toy.keys._handle_custom_msg({"event": "descentlab-key", "key": "ArrowRight"}, [])
+    assert toy.session.step == 1
+    for junk in ({"event": "descentlab-key", "key": 7}, {"event": "other", "key": " "},
+                 "text", None, {"event": "descentlab-key"}):
+        toy.keys._handle_custom_msg(junk, [])
+    assert toy.session.step == 1 and not toy.player.playing
+    assert set(KEYS.values()) == {"toggle", "forward", "back", "reset"}
+
+
+async def test_space_plays_and_pauses(toy):
+    toy.player.fps = 120
+    toy.keys.press(" ")
+    await asyncio.sleep(0.1)
+    assert toy.player.playing and toy.session.step > 0
+    toy.keys.press(" ")
+    await asyncio.sleep(0.05)
+    assert not toy.player.playing and toy.player.task is None
+
+
+async def test_runs_to_its_limit_and_says_so(toy):
+    toy.player.fps = 120
+    toy.player.speed = 10
+    toy.player.play()
+    for _ in range(100):
+        await asyncio.sleep(0.01)
+        if not toy.player.playing:
+            break
+    assert toy.session.step == 50 and toy.status.messages == ["done at 50"]
+
+
+def test_export_writes_the_history(toy):
+    toy.frame(3)
+    assert toy.export.text().splitlines() == ["step,value", "0,0.0", "1,1.0", "2,2.0",
+                                              "3,3.0"]
