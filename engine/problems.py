@@ -51,6 +51,8 @@ __all__ = [
     "custom",
     "grid",
     "numerical_grad",
+    "stable_lr",
+    "bounded_below",
     *surfaces.__all__[1:],
 ]
 
@@ -137,7 +139,7 @@ def _check_domain(domain):
 
 def custom(loss, grad=None, *, name: str = "custom", domain=((-3.0, 3.0), (-3.0, 3.0)),
            start=None, minima=(), curvature=None, log_scale: bool = False,
-           latex: str = "") -> Problem:
+           latex: str = "", bounded_below: bool | None = None) -> Problem:
     r"""A Problem from your own ``loss(params (R, D)) -> (R,)``, vectorized over rows.
 
     ``grad(params) -> (R, D)`` is optional; without it the gradient is
@@ -145,6 +147,8 @@ def custom(loss, grad=None, *, name: str = "custom", domain=((-3.0, 3.0), (-3.0,
     ``start`` defaults to a point in the upper-left of ``domain`` (D = 2); give a
     ``(D,)`` start for other dimensions.  Every call checks that ``loss`` returns shape
     ``(R,)`` (and ``grad`` shape ``(R, D)``); ValueError names what is wrong.
+    ``bounded_below`` defaults to True when ``minima`` are given (their loss is the
+    minimum), else None (unknown).
     """
     if not callable(loss):
         raise ValueError(f"loss must be a function params (R, D) -> (R,), got {loss!r}")
@@ -187,8 +191,40 @@ def custom(loss, grad=None, *, name: str = "custom", domain=((-3.0, 3.0), (-3.0,
     start.flags.writeable = False
     minima.flags.writeable = False
     f_min = float(loss_fn(minima)[0]) if len(minima) else None
+    if bounded_below is None and f_min is not None:
+        bounded_below = True
     return Problem(str(name), loss_fn, grad_fn, dom, start, minima, {}, curvature,
-                   bool(log_scale), str(latex), f_min, None)
+                   bool(log_scale), str(latex), f_min, None, None,
+                   None if bounded_below is None else bool(bounded_below))
+
+
+# ---------------------------------------------------------------------------- facts
+
+def stable_lr(problem: Problem, momentum=0.0) -> float | None:
+    r"""The largest stable learning rate on a surface of constant curvature, else None.
+
+    On a quadratic with largest Hessian eigenvalue :math:`L` (``problem.curvature``),
+    gradient descent converges iff :math:`\eta < 2/L`, and heavy-ball momentum
+    :math:`\mu \in [0, 1)` (torch's SGD with ``momentum``) iff
+    :math:`\eta < 2(1 + \mu)/L`.  Returns :math:`2(1+\mu)/L` (:math:`2/L` for
+    :math:`\mu = 0`); None when the curvature is not known or not constant.  (On a surface
+    unbounded below, see :func:`bounded_below`, the bound only concerns the directions of
+    positive curvature.)
+    """
+    if np.ndim(momentum) != 0:
+        raise ValueError("momentum must be a single number in [0, 1)")
+    mu = hparam(momentum, "momentum", 0.0, 1.0, hi_open=True)
+    L = problem.curvature
+    return None if not L else 2.0 * (1.0 + float(mu)) / float(L)
+
+
+def bounded_below(problem: Problem) -> bool | None:
+    r"""Whether :math:`\inf_\theta L(\theta) > -\infty`: False for the saddles (a run can
+    fall forever, ending as a ``"loss_below"`` divergence), True where the minimum value is
+    known, None when unknown."""
+    if problem.bounded_below is not None:
+        return bool(problem.bounded_below)
+    return True if problem.f_min is not None else None
 
 
 # ---------------------------------------------------------------------------- grid

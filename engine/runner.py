@@ -13,7 +13,9 @@ Every run stops on its own, at the first rule it meets (checked in this order):
 
 * ``"diverged"``: the loss, the parameters or the gradient at :math:`\theta_t` are not
   finite, or :math:`|L(\theta_t)| >` ``max_loss``.  The run keeps its last finite
-  :math:`\theta_{t-1}` and records step :math:`t`;
+  :math:`\theta_{t-1}` and records step :math:`t`; ``stop_detail`` says why:
+  ``"nonfinite"``, ``"loss_above"`` (:math:`L > L_{\max}`) or ``"loss_below"``
+  (:math:`L < -L_{\max}`: the surface is unbounded below where the run went);
 * ``"grad_tol"``: :math:`\lVert g_{t+1} \rVert_2 \le` ``grad_tol``;
 * ``"loss_tol"``: :math:`|L(\theta_t) - L(\theta_{t-1})| \le` ``loss_tol``;
 * ``"max_steps"``: :math:`t \ge` ``max_steps``.
@@ -31,7 +33,7 @@ import numpy as np
 
 from .checks import check_int, hparam
 from .optimizers import current_lr
-from .records import STOP_REASONS, Buffers, freeze_rows, write_csv
+from .records import STOP_REASONS, Buffers, divergence, freeze_rows, mark_stops, write_csv
 
 __all__ = ["Stopping", "RunState", "StepRecord", "History", "init_run", "step_run", "run",
            "start_record", "STOP_REASONS"]
@@ -89,6 +91,7 @@ class RunState(NamedTuple):
     active: np.ndarray        # (R,) bool
     stop_reason: np.ndarray   # (R,) object array of str, "" while active
     stop_step: np.ndarray     # (R,) int, -1 while active
+    stop_detail: np.ndarray | None = None  # (R,) str: cause of a "diverged" stop, else ""
 
 
 class StepRecord(NamedTuple):
@@ -102,6 +105,8 @@ class StepRecord(NamedTuple):
     stop_reason: np.ndarray   # (R,) str
     stop_step: np.ndarray     # (R,) int
     opt_state: Any            # optimizer state after the step
+    stop_detail: np.ndarray | None = None  # (R,) str: "nonfinite" / "loss_above" /
+    #                                         "loss_below" for a "diverged" stop, else ""
 
 
 DEFAULT_STOPPING = Stopping()  # no tolerance, no step limit, max_loss 1e12 (immutable)
@@ -139,14 +144,11 @@ def _problem_dim(problem) -> int | None:
     return None
 
 
-def _bad(loss, params, grad, max_loss) -> np.ndarray:
-    """(R,) True where the loss, params or grad is non-finite, or |loss| > max_loss.
-
-    One sum per row catches any inf/NaN (a sum with an inf or NaN is not finite);
-    only values near the float64 limit (~1e308) could overflow it.
-    """
-    total = loss + params.sum(axis=1) + grad.sum(axis=1)
-    return ~np.isfinite(total) | (np.abs(loss) > max_loss)
+def _detail(state) -> np.ndarray:
+    """The state's (R,) stop details ("" for all runs when it has none, e.g. a state
+    built by hand)."""
+    d = state.stop_detail
+    return np.full(state.stop_reason.shape[0], "", dtype=object) if d is None else d
 
 
 def _stop(reason, stop_step, newly, name, step):
@@ -194,7 +196,7 @@ def init_run(problem, optimizer, start, runs: int | None = None,
     with np.errstate(all="ignore"):
         loss, grad = _evaluate(problem, params)
         opt_state = optimizer.init(params)
-        bad = _bad(loss, params, grad, stopping.max_loss)
+        bad, detail = divergence(loss, stopping.max_loss, params, grad)
     reason = np.full(R, "", dtype=object)
     stop_step = np.full(R, -1, dtype=np.int64)
     reason, stop_step = _stop(reason, stop_step, bad, "diverged", 0)
@@ -206,7 +208,7 @@ def init_run(problem, optimizer, start, runs: int | None = None,
     if stopping.max_steps == 0:
         reason, stop_step = _stop(reason, stop_step, active, "max_steps", 0)
         active = np.zeros(R, dtype=bool)
-    return RunState(0, params, loss, grad, opt_state, active, reason, stop_step)
+    return RunState(0, params, loss, grad, opt_state, active, reason, stop_step, detail)
 
 
 def start_record(state: RunState) -> StepRecord:
@@ -214,7 +216,8 @@ def start_record(state: RunState) -> StepRecord:
     R = state.params.shape[0]
     return StepRecord(state.step, state.params, state.loss, state.grad,
                       _lr(state.opt_state, R), np.zeros_like(state.params),
-                      state.active, state.stop_reason, state.stop_step, state.opt_state)
+                      state.active, state.stop_reason, state.stop_step, state.opt_state,
+                      _detail(state))
 
 
 def step_run(problem, optimizer, state: RunState,
@@ -235,7 +238,7 @@ def step_run(problem, optimizer, state: RunState,
     if opt_runs is not None and opt_runs != R:
         raise ValueError(f"optimizer has {opt_runs} runs but the run state has R = {R}")
     t = state.step + 1
-    reason, stop_step = state.stop_reason, state.stop_step
+    reason, stop_step, detail = state.stop_reason, state.stop_step, _detail(state)
     with np.errstate(all="ignore"):
         updates, opt_state = optimizer.update(grad, state.opt_state, params)
         new_params = params + updates
@@ -248,10 +251,12 @@ def step_run(problem, optimizer, state: RunState,
         small = (np.abs(loss).max() <= max_loss if type(max_loss) is float
                  else (np.abs(loss) <= max_loss).all())
         if not (small and np.isfinite(new_params.sum() + new_grad.sum())):
-            bad = active & _bad(loss, new_params, new_grad, max_loss)
+            bad, why = divergence(loss, max_loss, new_params, new_grad)
+            bad &= active
             if bad.any():
                 took = active & ~bad
                 reason, stop_step = _stop(reason, stop_step, bad, "diverged", t)
+                (detail,) = mark_stops((detail,), bad, (why,))
                 new_params, loss, new_grad, updates, opt_state = _freeze(
                     took, (new_params, loss, new_grad, updates, opt_state), state)
         still = took
@@ -268,9 +273,10 @@ def step_run(problem, optimizer, state: RunState,
         if max_steps is not None and t >= max_steps:
             reason, stop_step = _stop(reason, stop_step, still, "max_steps", t)
             still = np.zeros(R, dtype=bool)
-    new_state = RunState(t, new_params, loss, new_grad, opt_state, still, reason, stop_step)
+    new_state = RunState(t, new_params, loss, new_grad, opt_state, still, reason, stop_step,
+                         detail)
     record = StepRecord(t, new_params, loss, new_grad, _lr(opt_state, R), updates, still,
-                        reason, stop_step, opt_state)
+                        reason, stop_step, opt_state, detail)
     return new_state, record
 
 
@@ -323,6 +329,7 @@ class History:
         self._store: Buffers | None = None
         self.stop_reason = np.zeros(0, dtype=object)
         self.stop_step = np.zeros(0, dtype=np.int64)
+        self.stop_detail = np.zeros(0, dtype=object)
         for r in records:
             self.append(r)
 
@@ -353,6 +360,9 @@ class History:
                      update=record.update, active=record.active, step=record.step)
         self.stop_reason = np.array(record.stop_reason, dtype=object)
         self.stop_step = np.array(record.stop_step, dtype=np.int64)
+        detail = getattr(record, "stop_detail", None)
+        self.stop_detail = np.full(R, "", dtype=object) if detail is None else \
+            np.array(detail, dtype=object)
 
     def _last_step(self) -> int:
         return int(self._store.view("step")[-1])
@@ -382,8 +392,8 @@ class History:
     def at(self, step: int) -> StepRecord:
         """The record of ``step`` (negative counts from the end), built from views.
 
-        ``stop_reason`` / ``stop_step`` show only the stops that happened by ``step``;
-        ``opt_state`` is not kept (None).
+        ``stop_reason`` / ``stop_step`` / ``stop_detail`` show only the stops that
+        happened by ``step``; ``opt_state`` is not kept (None).
         """
         n = len(self)
         if n == 0:
@@ -399,22 +409,27 @@ class History:
         happened = (self.stop_step >= 0) & (self.stop_step <= step)
         reason = np.where(happened, self.stop_reason, "").astype(object)
         stop_step = np.where(happened, self.stop_step, -1)
+        detail = np.where(happened, self.stop_detail, "").astype(object)
         return StepRecord(step, self.params[i], self.loss[i], self.grad[i], self.lr[i],
-                          self.update[i], self.active[i], reason, stop_step, None)
+                          self.update[i], self.active[i], reason, stop_step, None, detail)
 
     def _fields(self) -> list[str]:
         D = 0 if self._store is None else self._store.shape("params")[1]
+        extra = ["stop_detail"] if any(self.stop_detail) else []
         return ["step", "run", *(f"theta_{d}" for d in range(D)), "loss", "lr",
-                "grad_norm", "active", "stop_reason"]
+                "grad_norm", "active", "stop_reason", *extra]
 
     def to_rows(self) -> list[dict]:
         """One dict per (step, run): step, run, theta_0..theta_{D-1}, loss, lr,
-        grad_norm, active, stop_reason (the reason once the run has stopped, else "")."""
+        grad_norm, active, stop_reason (the reason once the run has stopped, else "");
+        when some run diverged also stop_detail (its cause, see :data:`.records.STOP_DETAILS`).
+        """
         if len(self) == 0:
             return []
         P, L, LR, A = self.params, self.loss, self.lr, self.active
         gnorm = np.linalg.norm(self.grad, axis=2)
         D = P.shape[2]
+        with_detail = any(self.stop_detail)
         rows = []
         for i, step in enumerate(self.steps.tolist()):
             happened = (self.stop_step >= 0) & (self.stop_step <= step)
@@ -424,6 +439,8 @@ class History:
                 row.update(loss=float(L[i, r]), lr=float(LR[i, r]),
                            grad_norm=float(gnorm[i, r]), active=bool(A[i, r]),
                            stop_reason=str(self.stop_reason[r]) if happened[r] else "")
+                if with_detail:
+                    row["stop_detail"] = str(self.stop_detail[r]) if happened[r] else ""
                 rows.append(row)
         return rows
 

@@ -59,7 +59,8 @@ class Problem(NamedTuple):
     :math:`\kappa = \lambda_{\max} / \lambda_{\min}` where it is constant and positive
     definite; ``loss_and_grad`` (``None`` for surfaces made elsewhere) returns
     ``(loss(params), grad(params))`` in one pass that shares their subexpressions, the
-    same numbers bit for bit.
+    same numbers bit for bit; ``bounded_below`` whether :math:`\inf L > -\infty` (``False``
+    for the saddles, ``None`` when unknown).
     """
 
     name: str
@@ -75,6 +76,7 @@ class Problem(NamedTuple):
     f_min: float | None = None
     condition: float | None = None
     loss_and_grad: Callable[[np.ndarray], tuple[np.ndarray, np.ndarray]] | None = None
+    bounded_below: bool | None = None
 
     @property
     def dim(self) -> int:
@@ -132,13 +134,16 @@ def _scalar(value, name, lo=None, hi=None, *, lo_open=False) -> float:
 
 
 def _make(name, loss, grad, domain, start, minima, params, *, curvature=None,
-          log_scale=False, latex="", f_min=None, condition=None, both=None) -> Problem:
+          log_scale=False, latex="", f_min=None, condition=None, both=None,
+          bounded_below=None) -> Problem:
     minima = _frozen(minima, (-1, 2))
     dom = tuple((float(lo), float(hi)) for lo, hi in domain)
+    if bounded_below is None and f_min is not None:
+        bounded_below = True  # a known global minimum value
     return Problem(name, loss, grad, dom, _frozen(start, (2,)), minima, dict(params),
                    None if curvature is None else float(curvature), bool(log_scale), latex,
                    None if f_min is None else float(f_min),
-                   None if condition is None else float(condition), both)
+                   None if condition is None else float(condition), both, bounded_below)
 
 
 def _quadratic_form(name, A, domain, start, params, latex, log_scale=False) -> Problem:
@@ -161,7 +166,7 @@ def _quadratic_form(name, A, domain, start, params, latex, log_scale=False) -> P
     minima = np.zeros((1, 2)) if lam[0] > 0 else np.zeros((0, 2))
     return _make(name, loss, _grad_of(both), domain, start, minima, params, curvature=lmax,
                  log_scale=log_scale, latex=latex, f_min=0.0 if lam[0] > 0 else None,
-                 condition=condition, both=both)
+                 condition=condition, both=both, bounded_below=bool(lam[0] >= 0))
 
 
 # ---------------------------------------------------------------------------- quadratics
@@ -539,4 +544,5 @@ def monkey_saddle() -> Problem:
         return x2 * x - 3.0 * x * y * y, _pair(3.0 * (x2 - y * y), -6.0 * x * y)
 
     return _make("monkey_saddle", loss, _grad_of(both), ((-2, 2), (-2, 2)), (1.5, 0.05),
-                 np.zeros((0, 2)), {}, latex=r"L(x, y) = x^3 - 3xy^2", both=both)
+                 np.zeros((0, 2)), {}, latex=r"L(x, y) = x^3 - 3xy^2", both=both,
+                 bounded_below=False)

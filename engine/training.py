@@ -20,7 +20,8 @@ Every run stops on its own, at the first rule it meets (checked in this order):
 
 * ``"diverged"`` (every iteration): the mini-batch loss or gradient at :math:`\theta_{t-1}`
   or the new :math:`\theta_t` is not finite, or :math:`|L_t| >` ``max_loss``; the run keeps
-  its last finite parameters;
+  its last finite parameters; ``stop_detail`` gives the cause (``"nonfinite"``,
+  ``"loss_above"``, ``"loss_below"``, :data:`.records.STOP_DETAILS`);
 * at the end of epoch :math:`e`, on the *full* training objective (mini-batch quantities
   are noise): ``"grad_tol"`` when :math:`\lVert\nabla L_{\text{train}}(\theta)\rVert_2 \le`
   ``grad_tol``; ``"loss_tol"`` when :math:`|L_{\text{train}}(\theta_e) -
@@ -49,7 +50,7 @@ from . import metrics as M
 from . import optimizers
 from .batching import BatchState, check_batch_size, init_batches, next_batch
 from .checks import check_int, hparam
-from .records import STOP_REASONS, Buffers, mark_stops, where_rows, write_csv
+from .records import STOP_REASONS, Buffers, divergence, mark_stops, where_rows, write_csv
 
 __all__ = [
     "TrainRules",
@@ -134,6 +135,7 @@ class TrainState(NamedTuple):
     early: cb.EarlyStoppingState | None
     plateau: cb.PlateauState | None
     lr0: np.ndarray            # (R,) base learning rate (plateau scale = plateau lr / lr0)
+    stop_detail: np.ndarray | None = None  # (R,) str: cause of a "diverged" stop, else ""
 
 
 class TrainRecord(NamedTuple):
@@ -153,6 +155,7 @@ class TrainRecord(NamedTuple):
     metrics: dict | None       # epoch end: "train_loss", "val_loss", "train_<m>", "val_<m>"
     best_epoch: np.ndarray | None  # (R,) early stopping's best epoch (None without it)
     opt_state: Any
+    stop_detail: np.ndarray | None = None  # (R,) str: cause of a "diverged" stop, else ""
 
 
 DEFAULT_RULES = TrainRules()  # 10 epochs, no tolerances, task-default metrics (immutable)
@@ -203,6 +206,12 @@ def _check_pair(model, dataset) -> int:
         raise ValueError(f"model {model.name} is for {model.task} but the data set "
                          f"{dataset.name!r} is {dataset.task}")
     return model.n_params(dataset.X_train.shape[1], dataset.n_classes)
+
+
+def _detail(state) -> np.ndarray:
+    """The state's (R,) stop details (all "" for a state made without them)."""
+    d = state.stop_detail
+    return np.full(state.stop_reason.shape[0], "", dtype=object) if d is None else d
 
 
 def _stop(state_fields, newly, name, iteration, epoch):
@@ -269,7 +278,7 @@ def init_train(model, dataset, optimizer, *, batch_size: int = 32, seed=0,
     stop_step = np.full(R, -1, np.int64)
     stop_epoch = np.full(R, -1, np.int64)
     fields = (reason, stop_step, stop_epoch)
-    bad = ~np.isfinite(scores["train_loss"]) | (np.abs(scores["train_loss"]) > rules.max_loss)
+    bad, detail = divergence(scores["train_loss"], rules.max_loss)
     fields = _stop(fields, bad, "diverged", 0, 0)
     active = ~bad
     if rules.grad_tol is not None:
@@ -280,7 +289,7 @@ def init_train(model, dataset, optimizer, *, batch_size: int = 32, seed=0,
         fields = _stop(fields, active, "max_epochs", 0, 0)
         active = np.zeros(R, bool)
     return TrainState(0, 0, params, opt_state, batches, active, *fields, scores, early,
-                      plateau, lr0)
+                      plateau, lr0, detail)
 
 
 def start_record(state: TrainState) -> TrainRecord:
@@ -292,7 +301,7 @@ def start_record(state: TrainState) -> TrainRecord:
                        state.active, state.stop_reason, state.stop_step, state.stop_epoch,
                        True, state.scores,
                        None if state.early is None else state.early.best_epoch,
-                       state.opt_state)
+                       state.opt_state, _detail(state))
 
 
 def train_step(model, dataset, optimizer, state: TrainState,
@@ -321,19 +330,21 @@ def train_step(model, dataset, optimizer, state: TrainState,
         if ok:
             took = active
         else:
-            total = loss + grad.sum(axis=1) + new_params.sum(axis=1)
-            took = active & np.isfinite(total) & (np.abs(loss) <= rules.max_loss)
+            bad, why = divergence(loss, rules.max_loss, grad, new_params)
+            took = active & ~bad
     fields = (state.stop_reason, state.stop_step, state.stop_epoch)
+    detail = _detail(state)
     if not ok and not took.all():
         epoch_now = batches.epoch + 1
         fields = _stop(fields, active & ~took, "diverged", t, epoch_now)
+        (detail,) = mark_stops((detail,), active & ~took, (why,))
         col = took[:, None]
         new_params = np.where(col, new_params, params)
         updates = np.where(col, updates, 0.0)
         opt_state = where_rows(took, opt_state, state.opt_state)
     lr = _current_lr(opt_state, R)
     new_state = state._replace(iteration=t, params=new_params, opt_state=opt_state,
-                               batches=batches, active=took)
+                               batches=batches, active=took, stop_detail=detail)
     scores = None
     if batches.epoch_end:
         new_state = _epoch_end(model, dataset, new_state, rules, fields)
@@ -345,7 +356,8 @@ def train_step(model, dataset, optimizer, state: TrainState,
     record = TrainRecord(t, batches.epoch + 1, s.params, loss, grad, lr, updates, idx,
                          s.active, s.stop_reason, s.stop_step, s.stop_epoch,
                          scores is not None, scores,
-                         None if s.early is None else s.early.best_epoch, s.opt_state)
+                         None if s.early is None else s.early.best_epoch, s.opt_state,
+                         s.stop_detail)
     return new_state, record
 
 
@@ -357,8 +369,12 @@ def _epoch_end(model, dataset, state: TrainState, rules: TrainRules, fields) -> 
     scores = evaluate(model, dataset, params, rules.metrics,
                       with_grad=rules.grad_tol is not None)
     L = scores["train_loss"]
-    bad = active & (~np.isfinite(L) | (np.abs(L) > rules.max_loss))
+    bad, why = divergence(L, rules.max_loss)
+    bad &= active
     fields = _stop(fields, bad, "diverged", t, e)
+    detail = _detail(state)
+    if bad.any():
+        (detail,) = mark_stops((detail,), bad, (why,))
     active = active & ~bad
     if rules.grad_tol is not None:
         hit = active & (scores["train_grad_norm"] <= rules.grad_tol)
@@ -397,7 +413,7 @@ def _epoch_end(model, dataset, state: TrainState, rules: TrainRules, fields) -> 
         scores = {k: np.where(was, v, state.scores.get(k, v)) for k, v in scores.items()}
     return state._replace(epoch=e, params=params, opt_state=opt_state, active=active,
                           stop_reason=fields[0], stop_step=fields[1], stop_epoch=fields[2],
-                          scores=scores, early=early, plateau=plateau)
+                          scores=scores, early=early, plateau=plateau, stop_detail=detail)
 
 
 # ---------------------------------------------------------------------------- generator
@@ -439,7 +455,7 @@ class TrainHistory:
     ``update_norm (T+1, R)``, ``active (T+1, R)``.  Epoch level (row 0 = epoch 0):
     ``epoch_index (E+1,)``, ``epoch_iteration (E+1,)``, ``epoch_params (E+1, R, P)`` and
     ``metric(name) (E+1, R)`` for every epoch metric.  ``stop_reason``, ``stop_step``,
-    ``stop_epoch`` and ``best_epoch`` are the latest record's.  Storage grows
+    ``stop_epoch``, ``stop_detail`` and ``best_epoch`` are the latest record's.  Storage grows
     geometrically (:class:`.records.Buffers`).
     """
 
@@ -448,6 +464,7 @@ class TrainHistory:
         self._ep: Buffers | None = None
         self._metric_names: tuple[str, ...] = ()
         self.stop_reason = self.stop_step = self.stop_epoch = self.best_epoch = None
+        self.stop_detail = None
         for r in records:
             self.append(r)
 
@@ -480,6 +497,9 @@ class TrainHistory:
         self.stop_reason = np.array(record.stop_reason, dtype=object)
         self.stop_step = np.array(record.stop_step)
         self.stop_epoch = np.array(record.stop_epoch)
+        detail = getattr(record, "stop_detail", None)
+        self.stop_detail = np.full(R, "", dtype=object) if detail is None else \
+            np.array(detail, dtype=object)
         self.best_epoch = None if record.best_epoch is None else np.array(record.best_epoch)
 
     def __len__(self) -> int:
@@ -520,18 +540,22 @@ class TrainHistory:
 
     def epoch_rows(self) -> list[dict]:
         """One dict per (epoch, run): epoch, iteration, run, every epoch metric,
-        stop_reason (once the run has stopped, else "")."""
+        stop_reason (once the run has stopped, else ""); when some run diverged also
+        stop_detail (its cause)."""
         rows = []
         if self._ep is None:
             return rows
         scores = {k: self._ep.view(k) for k in self._metric_names}
         epochs, its = self._ep.view("epoch").tolist(), self._ep.view("iteration").tolist()
+        with_detail = any(self.stop_detail)
         for i, (e, t) in enumerate(zip(epochs, its, strict=True)):
             for r in range(len(self.stop_reason)):
                 row = {"epoch": e, "iteration": t, "run": r}
                 row.update({k: float(v[i, r]) for k, v in scores.items()})
                 done = 0 <= self.stop_step[r] <= t
                 row["stop_reason"] = str(self.stop_reason[r]) if done else ""
+                if with_detail:
+                    row["stop_detail"] = str(self.stop_detail[r]) if done else ""
                 rows.append(row)
         return rows
 
