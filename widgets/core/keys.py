@@ -1,4 +1,5 @@
-"""The keyboard: Space plays / pauses, → steps (or scrubs forward), ← scrubs back, R resets.
+"""The keyboard and the page address: Space plays / pauses, → steps (or scrubs forward),
+← scrubs back, R resets; ``?scene=NAME&projector=1`` in the URL sets up the lab.
 
 :class:`Keys` is an invisible ``anywidget`` placed inside a lab's widget.  Its browser
 side listens to ``keydown`` on the document and sends ``{"event": "descentlab-key",
@@ -6,16 +7,22 @@ side listens to ``keydown`` on the document and sends ``{"event": "descentlab-ke
 editable (typing a learning rate must not pause the run).  In JupyterLab, where Space
 and the arrows drive the notebook, only keys pressed while the lab itself has focus
 (click on it) count; in Voilà, where the page is the app, every key counts.
+
+When its view renders it also sends the page's query string (``{"event":
+"descentlab-url", "search": "?scene=..."}``): the course map links into an app's
+prepared scenes and projector mode that way, in Voilà and JupyterLab alike, whether or
+not the kernel was preheated.
 """
 
 from __future__ import annotations
 
 from collections.abc import Callable
+from urllib.parse import parse_qs
 
 import anywidget
 import ipywidgets as W
 
-__all__ = ["Keys", "KEYS"]
+__all__ = ["Keys", "KEYS", "query"]
 
 KEYS = {" ": "toggle", "ArrowRight": "forward", "ArrowLeft": "back", "r": "reset",
         "R": "reset"}
@@ -45,6 +52,7 @@ function render({ model, el }) {
     model.send({ event: "descentlab-key", key: e.key });
   };
   document.addEventListener("keydown", onKey, true);
+  model.send({ event: "descentlab-url", search: String(window.location.search || "") });
   return () => document.removeEventListener("keydown", onKey, true);
 }
 export default { render };
@@ -57,11 +65,13 @@ class Keys(anywidget.AnyWidget):
     _esm = _ESM
 
     def __init__(self, actions: dict[str, Callable[[], object]],
-                 on_error: Callable[[Exception], object] | None = None, **kwargs):
+                 on_error: Callable[[Exception], object] | None = None,
+                 on_url: Callable[[dict[str, str]], object] | None = None, **kwargs):
         kwargs.setdefault("layout", W.Layout(display="none"))
         super().__init__(**kwargs)
         self.actions = dict(actions)
         self.on_error = on_error
+        self.on_url = on_url
         self.on_msg(self._message)
 
     def send_state(self, key=None) -> None:
@@ -81,7 +91,22 @@ class Keys(anywidget.AnyWidget):
             self.on_error(err)
 
     def _message(self, widget, content, buffers) -> None:
-        if isinstance(content, dict) and content.get("event") == "descentlab-key":
+        if not isinstance(content, dict):
+            return
+        if content.get("event") == "descentlab-key":
             key = content.get("key")
             if isinstance(key, str):
                 self.press(key)
+        elif content.get("event") == "descentlab-url" and self.on_url is not None:
+            search = content.get("search")
+            if isinstance(search, str) and len(search) <= 2000:
+                self.on_url(query(search))
+
+
+def query(search: str) -> dict[str, str]:
+    """``"?scene=a&projector=1"`` -> ``{"scene": "a", "projector": "1"}`` (first values)."""
+    try:
+        fields = parse_qs(search.lstrip("?"), max_num_fields=20)
+    except ValueError:          # more fields than any address of ours has: ignore it
+        return {}
+    return {k: v[0] for k, v in fields.items()}

@@ -15,6 +15,10 @@ A family's lab subclasses :class:`Lab` and provides
 and calls :meth:`Lab.start` at the end of its ``__init__``.  The lab is displayable
 itself (``_repr_mimebundle_``); nothing is assigned onto it from outside.
 
+Scenes: ``scenes()`` returns named presets (:class:`Scene`); one click in the scene
+picker, or ``?scene=NAME`` in the page address, resets the lab to that situation.
+``?projector=1`` or the projector toggle enlarges fonts, marks and charts for a room.
+
 Frames: :attr:`player` (one asyncio task, paced by :attr:`clock`) calls :meth:`frame`.
 Only the charts on screen are drawn: a chart in an unselected tab is brought up to date
 when its tab is selected.  The step counter (CSS class ``descentlab-step``) shows the
@@ -24,11 +28,14 @@ step on screen.
 from __future__ import annotations
 
 import html
+from typing import NamedTuple
 
 import ipywidgets as W
+import traitlets as T
 
 from descentlab.widgets.ui.controls import ErrorLine, StatusLine, button
 from descentlab.widgets.ui.export import CsvExport
+from descentlab.widgets.ui.figures import PROJECTOR_CSS, project
 
 from .clock import FrameClock
 from .keys import Keys
@@ -36,10 +43,27 @@ from .player import Player
 from .timeline import Timeline
 from .timing import Throttle
 
-__all__ = ["Lab", "Layout"]
+__all__ = ["Lab", "Layout", "Scene"]
 
 STALLED = ("paused: the browser stopped drawing (the tab was closed or hidden); "
            "press play to go on")
+
+
+def _same(a, b) -> bool:
+    try:
+        return bool(a == b)
+    except (TypeError, ValueError):     # arrays and other values without a plain ==
+        return a is b
+
+
+class Scene(NamedTuple):
+    """A prepared situation: a title for the picker, the model settings it applies (on
+    top of the app's own defaults), and what to look at (shown in the status line)."""
+
+    title: str
+    settings: dict
+    note: str = ""
+    speed: int | None = None
 
 
 class Layout:
@@ -70,7 +94,11 @@ class Lab:
         self.player.on_stall = lambda: self.errors.show(STALLED)
         self.player.on_error = lambda err: self.errors.show(f"{type(err).__name__}: {err}")
         self.keys = Keys({"toggle": self.toggle, "forward": self.forward, "back": self.back,
-                          "reset": self.reset}, on_error=lambda e: self.errors.show(str(e)))
+                          "reset": self.reset}, on_error=lambda e: self.errors.show(str(e)),
+                         on_url=self.apply_url)
+        self._defaults = {n: getattr(self.model, n) for n in self.model.trait_names()
+                          if not n.startswith("_")}
+        self.scene_note = ""
         tabbed = [n for _, n in self.layout.tabs if n in self.charts]
         self.hidden: set[str] = set(tabbed[1:])    # unselected tabs: not drawn per frame
         self._view_step: int | None = None
@@ -97,6 +125,10 @@ class Lab:
 
     def controls(self) -> list[W.Widget]:
         return []
+
+    def scenes(self) -> dict[str, Scene]:
+        """Named presets of this lab (none by default)."""
+        return {}
 
     def extra(self) -> list[W.Widget]:
         """Widgets under the charts (notes, tables): none by default."""
@@ -132,7 +164,8 @@ class Lab:
         self.counter.value = (f"<span style='font-size:17px;font-weight:600'>"
                               f"{self.step_name} {view.step} / {s.horizon}</span>")
         self._panels_later.call()
-        self.status.show(s.messages(view.step))
+        notes = [self.scene_note] if getattr(self, "scene_note", "") else []
+        self.status.show(notes + s.messages(view.step))
 
     def _draw_panels(self) -> None:
         view = getattr(self, "_view", None)
@@ -198,6 +231,49 @@ class Lab:
         self.configure()
         self.render()
         self._panels_later.flush()
+
+    # ---- scenes, projector, the page address
+
+    def apply_scene(self, name: str) -> None:
+        """Reset to scene ``name``: the app's defaults, then the scene's settings, at step
+        0 and paused.  An unknown name or a rejected setting shows a message and keeps the
+        lab as it was."""
+        scenes = self.scenes()
+        if name not in scenes:
+            self.errors.show(f"scene must be one of {', '.join(scenes) or '(none)'}; "
+                             f"got {name!r}")
+            return
+        scene = scenes[name]
+        self.player.pause()
+        values = {**self._defaults, **scene.settings}
+        try:
+            with self.model.hold_trait_notifications():
+                for key, value in values.items():
+                    if not _same(getattr(self.model, key), value):
+                        setattr(self.model, key, value)
+        except (T.TraitError, ValueError) as err:
+            self.errors.show(f"scene {name!r}: {err}")
+            return
+        if scene.speed is not None:
+            self.player.speed = scene.speed
+        self.errors.clear()
+        self.scene_note = f"{scene.title}: {scene.note}" if scene.note else scene.title
+        self.reset()
+        if self._picker is not None and self._picker.value != name:
+            self._picker.value = name
+
+    def set_projector(self, on: bool) -> None:
+        """Projector mode: larger fonts, marks and charts (1920x1080, the back of a room)."""
+        project(self.widget, bool(on))
+        if self._projector.value != bool(on):
+            self._projector.value = bool(on)
+
+    def apply_url(self, query: dict[str, str]) -> None:
+        """``?scene=NAME`` and ``?projector=1`` from the page address."""
+        if query.get("projector", "").lower() in ("1", "true", "on", "yes"):
+            self.set_projector(True)
+        if "scene" in query:
+            self.apply_scene(query["scene"])
 
     def _scrubbed(self, new: int) -> None:
         """A person moved the timeline: pause and show that step (the latest: follow)."""
@@ -265,7 +341,25 @@ class Lab:
         bottom = [self.panels[n].widget for n in lay.bottom if n in self.panels]
         self.head = W.HTML()
         self.retitle(self.title)
-        box = W.VBox([self.head, main, self.transport(), self.timeline.slider,
+        self._projector = W.ToggleButton(False, description="projector", icon="television",
+                                         tooltip="larger fonts and charts (?projector=1)",
+                                         layout=W.Layout(width="auto"))
+        self._projector.observe(lambda c: self.set_projector(c["new"]), "value")
+        scenes = self.scenes()
+        self._picker = None
+        head = [self.head]
+        if scenes:
+            self._picker = W.Dropdown(options=[("choose a scene…", "")] +
+                                      [(sc.title, n) for n, sc in scenes.items()],
+                                      value="", description="scene",
+                                      style={"description_width": "50px"},
+                                      layout=W.Layout(width="360px"))
+            self._picker.observe(lambda c: c["new"] and self.apply_scene(c["new"]), "value")
+            head.append(self._picker)
+        head.append(self._projector)
+        top = W.HBox(head, layout=W.Layout(align_items="center", grid_gap="16px",
+                                           flex_flow="row wrap"))
+        box = W.VBox([W.HTML(PROJECTOR_CSS), top, main, self.transport(), self.timeline.slider,
                       self.errors.widget, self.status.widget, *self.extra(),
                       W.HBox([*bottom, self.export.widget],
                              layout=W.Layout(flex_flow="row wrap")),

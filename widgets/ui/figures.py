@@ -28,7 +28,8 @@ from contourpy import LineType, contour_generator
 from .format import num
 
 __all__ = ["Chart", "Key", "SeriesChart", "figure", "axis", "at_least_two", "pad_rows",
-           "contour_path", "zero_contour", "arrow_path", "finite_or_nan", "TICKS", "TITLE"]
+           "contour_path", "zero_contour", "arrow_path", "finite_or_nan", "project",
+           "PROJECTOR_CSS", "TICKS", "TITLE"]
 
 TICKS = {"font-size": "14px"}
 TITLE = {"font-size": "17px"}
@@ -255,3 +256,53 @@ class SeriesChart:
             y = np.tile([0.0, 1.0], (len(steps), 1))
         with self.events.hold_sync():
             self.events.x, self.events.y = x, y
+
+
+PROJECTOR_SCALE = 1.35
+PROJECTOR_CSS = """<style>
+.descentlab-projector, .descentlab-projector .widget-label,
+.descentlab-projector .widget-html-content, .descentlab-projector .widget-readout,
+.descentlab-projector .widget-button, .descentlab-projector input,
+.descentlab-projector select, .descentlab-projector .lm-TabBar-tabLabel
+  { font-size: 20px !important; }
+.descentlab-projector .widget-label { min-width: 8em; }
+.descentlab-projector .bqplot .tick text { font-size: 19px !important; }
+.descentlab-projector .bqplot .axislabel { font-size: 21px !important; }
+.descentlab-projector .bqplot .mainheading { font-size: 24px !important; }
+.descentlab-projector .bqplot .curve .line { stroke-width: 4px !important; }
+.descentlab-projector .bqplot .dot { stroke-width: 2.5px !important; }
+</style>"""
+"""What projector mode adds to the page: larger text, ticks and lines (CSS scoped to an
+app whose root has the class ``descentlab-projector``)."""
+
+
+def _figures(widget):
+    if isinstance(widget, bq.Figure):
+        yield widget
+    for child in getattr(widget, "children", ()) or ():
+        yield from _figures(child)
+
+
+def _scaled(size: str | None, k: float) -> str | None:
+    if isinstance(size, str) and size.endswith("px"):
+        return f"{round(float(size[:-2]) * k)}px"
+    return size
+
+
+def project(root: W.Box, on: bool, scale: float = PROJECTOR_SCALE) -> None:
+    """Projector mode on ``root`` (an app's box) on or off: every figure ``scale`` times
+    larger (for 1920x1080 seen from the back of a room) and the CSS class that enlarges
+    text and marks.  Idempotent: the sizes are always derived from the figure's own."""
+    for fig in _figures(root):
+        base = fig.layout.width, fig.layout.height
+        big = "descentlab-big" in fig._dom_classes
+        if on and not big:
+            fig.add_class("descentlab-big")
+            fig.layout.width, fig.layout.height = (_scaled(b, scale) for b in base)
+        elif not on and big:
+            fig.remove_class("descentlab-big")
+            fig.layout.width, fig.layout.height = (_scaled(b, 1 / scale) for b in base)
+    if on:
+        root.add_class("descentlab-projector")
+    else:
+        root.remove_class("descentlab-projector")

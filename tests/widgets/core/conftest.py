@@ -10,7 +10,7 @@ import numpy as np
 import pytest
 import traitlets as T
 
-from descentlab.widgets.core.lab import Lab, Layout
+from descentlab.widgets.core.lab import Lab, Layout, Scene
 
 
 class Cfg(NamedTuple):
@@ -19,6 +19,12 @@ class Cfg(NamedTuple):
 
 class ToyModel(T.HasTraits):
     limit = T.Int(50)
+
+    @T.validate("limit")
+    def _v(self, proposal):
+        if not 1 <= proposal["value"] <= 10_000:
+            raise T.TraitError(f"limit must be an integer in [1, 10000], got {proposal['value']}")
+        return proposal["value"]
 
     def config(self):
         return Cfg(self.limit)
@@ -95,6 +101,10 @@ class ToyLab(Lab):
 
     def style(self):
         return ("style", self.session.cfg.limit)
+
+    def scenes(self):
+        return {"short": Scene("a short run", {"limit": 5}, "it stops at 5", speed=2),
+                "broken": Scene("a bad preset", {"limit": -1})}
 
 
 @pytest.fixture

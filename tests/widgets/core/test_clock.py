@@ -8,7 +8,6 @@ page nobody sees must not keep a run going on the server; one live frame task th
 
 import asyncio
 
-import numpy as np
 import pytest
 
 from descentlab.widgets.core.clock import FrameClock

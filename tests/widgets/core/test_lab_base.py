@@ -95,3 +95,49 @@ def test_export_writes_the_history(toy):
     toy.frame(3)
     assert toy.export.text().splitlines() == ["step,value", "0,0.0", "1,1.0", "2,2.0",
                                               "3,3.0"]
+
+
+def test_a_scene_resets_to_its_settings_and_says_what_to_watch(toy):
+    toy.frame(7)
+    toy.apply_scene("short")
+    assert toy.model.limit == 5 and toy.session.step == 0 and toy.player.speed == 2
+    assert toy.session.horizon == 5 and "a short run: it stops at 5" in toy.status.messages
+    toy.model.limit = 30
+    toy.apply_scene("short")                 # again: from the app's defaults + the scene
+    assert toy.model.limit == 5
+
+
+def test_bad_scenes_keep_the_lab_as_it_was(toy):
+    toy.frame(3)
+    toy.apply_scene("nope")
+    assert "scene must be one of short, broken; got 'nope'" in toy.errors.message
+    toy.apply_scene("broken")
+    assert "limit must be an integer in [1, 10000], got -1" in toy.errors.message
+    assert toy.model.limit == 50 and toy.session.step == 3
+
+
+def test_the_page_address_picks_scene_and_projector(toy):
+    toy.keys._handle_custom_msg({"event": "descentlab-url",
+                                 "search": "?scene=short&projector=1"}, [])
+    assert toy.model.limit == 5
+    assert "descentlab-projector" in toy.widget._dom_classes and toy._projector.value
+    toy.set_projector(False)
+    assert "descentlab-projector" not in toy.widget._dom_classes
+    toy.keys._handle_custom_msg({"event": "descentlab-url", "search": "?" + "&".join(
+        f"k{i}=1" for i in range(50))}, [])   # junk: ignored, nothing raised
+    toy.keys._handle_custom_msg({"event": "descentlab-url", "search": 5}, [])
+    assert toy.model.limit == 5
+
+
+def test_projector_scales_figures_both_ways():
+    import bqplot as bq
+    import ipywidgets as W
+
+    from descentlab.widgets.ui.figures import figure, project
+    fig = figure([], [bq.Axis(scale=bq.LinearScale())], "t", width="400px", height="300px")
+    root = W.VBox([W.HBox([fig])])
+    project(root, True)
+    project(root, True)                      # idempotent
+    assert (fig.layout.width, fig.layout.height) == ("540px", "405px")
+    project(root, False)
+    assert (fig.layout.width, fig.layout.height) == ("400px", "300px")

@@ -1,8 +1,6 @@
 """The player: one asyncio task at most, however fast controls change."""
 
 import asyncio
-import gc
-import tracemalloc
 
 import pytest
 
