@@ -1,6 +1,7 @@
 """A real Voila server on localhost and a real headless Chromium driven by Playwright."""
 
 import os
+import re
 import shutil
 import socket
 import subprocess
@@ -92,6 +93,12 @@ def page(browser):
     context.close()
 
 
+def shown_step(page) -> int:
+    """The step on screen, from the app's step counter (CSS class ``descentlab-step``)."""
+    text = page.locator(".descentlab-step").first.inner_text()
+    return int(re.search(r"(\d+)\s*/", text).group(1))
+
+
 def wait_until(predicate, timeout: float = 60.0, every: float = 0.1) -> bool:
     """Poll ``predicate`` until it is true (True) or ``timeout`` seconds pass (False)."""
     end = time.monotonic() + timeout
@@ -104,12 +111,13 @@ def wait_until(predicate, timeout: float = 60.0, every: float = 0.1) -> bool:
 
 @pytest.fixture
 def race(page, voila_url):
-    """The race app, loaded; ``race.step()`` reads the timeline's step readout and
+    """The race app, loaded; ``race.step()`` reads the step counter and
     ``race.wait(predicate, timeout)`` polls."""
     page.goto(f"{voila_url}/voila/render/race.ipynb")
     page.wait_for_selector("button:has-text('play')", timeout=120_000)
     page.wait_for_selector(".bqplot", timeout=60_000)
-    page.step = lambda: int(page.locator(".widget-readout").last.inner_text())
+    page.wait_for_selector(".descentlab-step", timeout=60_000)
+    page.step = lambda: shown_step(page)
     page.wait = wait_until
     return page
 
