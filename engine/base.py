@@ -25,6 +25,7 @@ __all__ = [
     "chain",
     "common_runs",
     "apply_updates",
+    "merge_descriptions",
     "find_state",
     "replace_state",
 ]
@@ -35,11 +36,15 @@ class GradientTransformation(NamedTuple):
 
     ``runs`` is the number of runs R its hyperparameter arrays ask for (``None`` when
     every hyperparameter is a scalar); the runner uses it to broadcast a shared start.
+    ``describe(state) -> dict`` (optional) names what the state means with this
+    transform's own hyperparameters (moments, bias-corrected moments, the per-coordinate
+    ``"factor"`` it multiplies its input by); :func:`.optimizers.internals` reads it.
     """
 
     init: Callable[[np.ndarray], Any]
     update: Callable[[np.ndarray, Any, np.ndarray], tuple[np.ndarray, Any]]
     runs: int | None = None
+    describe: Callable[[Any], dict] | None = None
 
 
 class EmptyState(NamedTuple):
@@ -99,7 +104,31 @@ def chain(*transforms: GradientTransformation) -> GradientTransformation:
             u, s3 = f3(u, s3, params)
             return u, ChainState((s1, s2, s3))
 
-    return GradientTransformation(init, update, runs)
+    describes = tuple(t.describe for t in transforms)
+
+    def describe(state):
+        return merge_descriptions(d(s) for d, s in zip(describes, state.inner, strict=True)
+                                  if d is not None)
+
+    return GradientTransformation(init, update, runs,
+                                  describe if any(d is not None for d in describes) else None)
+
+
+def merge_descriptions(parts) -> dict:
+    r"""One description from the descriptions of a chain's transforms, in order: the first
+    value of each name wins, except ``"factor"``, the per-coordinate factor each transform
+    multiplies its input by, which multiplies: :math:`f = \prod_k f_k`."""
+    out: dict = {}
+    factor = None
+    for part in parts:
+        for k, v in part.items():
+            if k == "factor":
+                factor = v if factor is None else factor * v
+            else:
+                out.setdefault(k, v)
+    if factor is not None:
+        out["factor"] = factor
+    return out
 
 
 def common_runs(*counts: int | None) -> int | None:

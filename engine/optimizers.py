@@ -42,6 +42,7 @@ __all__ = [
     "current_lr",
     "set_lr_scale",
     "quantities",
+    "internals",
 ]
 
 
@@ -68,7 +69,7 @@ def _optimizer(*transforms: GradientTransformation | None,
         return inner_update(grads, state, params)
 
     update.unchecked = inner_update  # for race, which checks the whole batch once
-    return GradientTransformation(init, update, runs)
+    return GradientTransformation(init, update, runs, inner.describe)
 
 
 def _nonzero(value) -> bool:
@@ -313,7 +314,11 @@ def race(optimizers: Sequence[GradientTransformation], sizes: Sequence[int]
             states.append(s)
         return np.concatenate(ups), RaceState(tuple(states), offsets)
 
-    return GradientTransformation(init, update, R)
+    def describe(state):
+        return _stack([internals(opt, s) for opt, s in zip(optimizers, state.inner,
+                                                           strict=True)], np.diff(offsets))
+
+    return GradientTransformation(init, update, R, describe)
 
 
 # ---------------------------------------------------------------- reading the state
@@ -384,6 +389,11 @@ def _sub_states(state):
             yield from _sub_states(s)
 
 
+# not raw (R, D) moments: mu_product is (R, 1) with per-run betas; the others are the
+# last step's derived directions kept for :func:`internals`
+_NOT_RAW = frozenset({"mu_product", "m_hat", "lookahead", "ratio"})
+
+
 def quantities(state) -> dict[str, np.ndarray]:
     r"""The optimizer's internals by name, for display: ``(R, D)`` arrays such as
     ``"velocity"`` (momentum buffer), ``"mu"`` / ``"nu"`` (Adam moments), ``"nu_max"``
@@ -414,10 +424,89 @@ def quantities(state) -> dict[str, np.ndarray]:
         for name in s._fields:
             value = getattr(s, name)
             if isinstance(value, np.ndarray) and value.ndim == 2 and name not in out \
-                    and name != "mu_product":  # (R, 1) with per-run betas: not a (R, D) quantity
+                    and name not in _NOT_RAW:
                 out[name] = value
     if lr_state is not None:
         R = lr_state.lr.shape[0]
         out["count"] = np.full(R, lr_state.count)
         out["lr"] = lr_state.lr
+    return out
+
+
+# ---------------------------------------------------------------- what a step means
+
+
+def internals(optimizer: GradientTransformation, state, params=None) -> dict[str, np.ndarray]:
+    r"""What the last update of ``optimizer`` did, by name, with its own hyperparameters.
+
+    ``state`` is the state after update :math:`t` (``count``); every quantity is ``(R, D)``
+    except ``"lr"`` and ``"count"`` ``(R,)``.  Each optimizer gives the names it has:
+
+    * ``"lr"``: :math:`\eta_t`, as :func:`current_lr`; ``"count"``: :math:`t`;
+    * ``"eff_lr"``: the per-coordinate step size, the elementwise factor :math:`\eta^{\rm
+      eff}_t` with :math:`u_t = -\eta^{\rm eff}_t \odot d_t`, where :math:`d_t` is the
+      (corrected) first moment, the momentum buffer or the gradient: SGD :math:`\eta`;
+      AdaGrad :math:`\eta_t / (\sqrt{G_t} + \epsilon)`; RMSprop
+      :math:`\eta / (\sqrt{v_t} + \epsilon)` (centered: :math:`\sqrt{v_t - \bar g_t^2}`);
+      Adam, AdamW :math:`\eta / (\sqrt{v_t}/\sqrt{1-\beta_2^t} + \epsilon)` (AMSGrad:
+      :math:`\max_{s \le t} v_s`); NAdam :math:`\eta / (\sqrt{\hat v_t} + \epsilon)`;
+      Adamax :math:`\eta / u_t`; Adadelta :math:`\eta \sqrt{a_{t-1} + \epsilon} /
+      \sqrt{v_t + \epsilon}`.  (Weight decay, decoupled or not, is not part of it.)
+    * ``"velocity"``: the momentum buffer :math:`b_t = \mu b_{t-1} + (1-\tau) g_t` (SGD with
+      momentum; RMSprop's buffer of :math:`g / (\sqrt v + \epsilon)`);
+    * ``"lookahead"``: Nesterov's direction :math:`g_t + \mu b_t`, the one torch steps along;
+    * ``"m"``, ``"v"``: the raw moments :math:`m_t = \beta_1 m_{t-1} + (1-\beta_1) g_t`,
+      :math:`v_t = \beta_2 v_{t-1} + (1-\beta_2) g_t^2` (RMSprop, Adadelta: their
+      :math:`v_t`); ``"v_max"`` (AMSGrad) :math:`\max_{s\le t} v_s`; ``"grad_avg"``
+      (centered RMSprop) :math:`\bar g_t`; ``"sum_sq"`` (AdaGrad) :math:`G_t`;
+      ``"u_inf"`` (Adamax) :math:`u_t = \max(\beta_2 u_{t-1}, |g_t| + \epsilon)`, not
+      bias-corrected; ``"acc_delta"`` (Adadelta) :math:`a_t`;
+    * ``"m_hat"``, ``"v_hat"``: the bias-corrected moments the step uses.  Adam, AdamW:
+      :math:`\hat m_t = m_t / (1-\beta_1^t)`, :math:`\hat v_t = v_t / (1-\beta_2^t)`
+      (AMSGrad: ``v_max`` in place of :math:`v_t`).  NAdam:
+      :math:`\hat m_t = \frac{(1-\mu_t)\, g_t}{1 - \prod_{i\le t}\mu_i} +
+      \frac{\mu_{t+1}\, m_t}{1 - \prod_{i\le t+1}\mu_i}`, :math:`\hat v_t = v_t /
+      (1-\beta_2^t)`.  Adamax: :math:`\hat m_t = m_t / (1-\beta_1^t)` only.
+
+    So :math:`u_t = -\,\eta^{\rm eff}_t \odot \hat m_t` for the Adam family without weight
+    decay, :math:`-\eta^{\rm eff}_t \odot b_t` for heavy ball and :math:`-\eta^{\rm
+    eff}_t \odot g_t` for plain SGD and RMSprop.  Before the first update (:math:`t = 0`)
+    every quantity of "the last step" (``eff_lr`` of an adaptive method, ``m_hat``,
+    ``v_hat``, ``lookahead``) is NaN; SGD's ``eff_lr`` is then the first step's
+    :math:`\eta`.  Through :func:`race`, blocks without a quantity get NaN rows.
+    ``params`` (only its shape is read) sets D for optimizers whose state has no ``(R, D)``
+    array (plain SGD); without it their ``eff_lr`` is ``(R, 1)``.  An optimizer built
+    outside the engine (no ``describe``) gives ``{}``.
+    """
+    describe = getattr(optimizer, "describe", None)
+    if describe is None:
+        return {}
+    q = dict(describe(state))
+    if not isinstance(state, RaceState):
+        factor = q.pop("factor", None)
+        lr = q.get("lr")
+        if lr is not None:
+            eff = lr[:, None] if factor is None else lr[:, None] * factor
+            if factor is not None and q["count"].size and q["count"][0] == 0:
+                eff = np.full(np.shape(eff), np.nan)
+            q["eff_lr"] = eff
+    eff = q.get("eff_lr")
+    if eff is not None:
+        D = np.shape(params)[1] if params is not None else max(
+            (v.shape[1] for v in q.values() if v.ndim == 2), default=1)
+        if eff.shape[1] != D:
+            q["eff_lr"] = np.broadcast_to(eff, (eff.shape[0], D)).copy()
+    return q
+
+
+def _stack(parts, sizes) -> dict:
+    """Per-block quantities concatenated over the runs axis; NaN rows where a block has
+    none; (n, 1) columns broadcast to the widest block."""
+    keys = list(dict.fromkeys(k for p in parts for k in p))
+    out = {}
+    for k in keys:
+        tail = max((p[k].shape[1:] for p in parts if k in p), key=lambda s: (len(s), s))
+        out[k] = np.concatenate([
+            np.broadcast_to(p[k], (n,) + tail) if k in p else np.full((n,) + tail, np.nan)
+            for p, n in zip(parts, sizes, strict=True)])
     return out

@@ -76,7 +76,7 @@ def _full(*values):
     return get
 
 
-def _make(init, update, **hparams) -> GradientTransformation:
+def _make(init, update, describe=None, **hparams) -> GradientTransformation:
     """Wrap ``init`` so it checks every per-run hyperparameter has length R (once)."""
     runs = common_runs(*(runs_of(v) for v in hparams.values()))
 
@@ -86,11 +86,16 @@ def _make(init, update, **hparams) -> GradientTransformation:
             per_run(v, R, _TORCH_NAMES.get(name, name))
         return init(params)
 
-    return GradientTransformation(checked_init, update, runs)
+    return GradientTransformation(checked_init, update, runs, describe)
 
 
 def _zeros(params):
     return np.zeros(np.shape(params))
+
+
+def _unset(value, count):
+    """``value``, or NaN of its shape before the first update (``count == 0``)."""
+    return np.full(value.shape, np.nan) if count == 0 else value
 
 
 # ---------------------------------------------------------------- stateless
@@ -108,7 +113,10 @@ def scale(factor) -> GradientTransformation:
         (cf,) = full(g.shape)
         return g * cf, state
 
-    return _make(init, update, factor=c)
+    def describe(state):
+        return {"factor": _col(c)}
+
+    return _make(init, update, describe, factor=c)
 
 
 def negate() -> GradientTransformation:
@@ -151,6 +159,7 @@ def add_decayed_weights(weight_decay) -> GradientTransformation:
 class TraceState(NamedTuple):
     count: int
     velocity: np.ndarray  # (R, D) momentum buffer
+    lookahead: np.ndarray | None = None  # (R, D) Nesterov's direction g_t + mu v_t (else None)
 
 
 def trace(momentum, dampening=0.0, nesterov: bool = False) -> GradientTransformation:
@@ -179,7 +188,7 @@ def trace(momentum, dampening=0.0, nesterov: bool = False) -> GradientTransforma
     undamped = bool(np.all(np.asarray(keep) == 1.0))
 
     def init(params):
-        return TraceState(0, _zeros(params))
+        return TraceState(0, _zeros(params), _zeros(params) if nesterov else None)
 
     def update(g, state, params):
         muf, keepf = full(g.shape)
@@ -189,10 +198,18 @@ def trace(momentum, dampening=0.0, nesterov: bool = False) -> GradientTransforma
             v = state.velocity * muf + g
         else:
             v = state.velocity * muf + keepf * g
-        out = g + muf * v if nesterov else v
-        return out, TraceState(state.count + 1, v)
+        if nesterov:
+            out = g + muf * v
+            return out, TraceState(state.count + 1, v, out)
+        return v, TraceState(state.count + 1, v)
 
-    return _make(init, update, momentum=mu, dampening=tau)
+    def describe(state):
+        out = {"velocity": state.velocity}
+        if nesterov:
+            out["lookahead"] = _unset(state.lookahead, state.count)
+        return out
+
+    return _make(init, update, describe, momentum=mu, dampening=tau)
 
 
 # ---------------------------------------------------------------- adaptive scalings
@@ -222,7 +239,10 @@ def scale_by_adagrad(initial_accumulator_value=0.0, eps=1e-10) -> GradientTransf
         s = state.sum_sq + g * g
         return g / (np.sqrt(s) + epsf), ScaleByAdagradState(s)
 
-    return _make(init, update, initial_accumulator_value=s0, eps=eps)
+    def describe(state):
+        return {"sum_sq": state.sum_sq, "factor": 1.0 / (np.sqrt(state.sum_sq) + _col(eps))}
+
+    return _make(init, update, describe, initial_accumulator_value=s0, eps=eps)
 
 
 class ScaleByRmsState(NamedTuple):
@@ -261,7 +281,18 @@ def scale_by_rms(alpha=0.99, eps=1e-8, centered: bool = False) -> GradientTransf
             avg = np.sqrt(v) + epsf
         return g / avg, ScaleByRmsState(v, m)
 
-    return _make(init, update, alpha=alpha, eps=eps)
+    def describe(state):
+        v, m = state.square_avg, state.grad_avg
+        out = {"v": v}
+        if centered:
+            out["grad_avg"] = m
+            avg = np.sqrt(v - m * m) + _col(eps)
+        else:
+            avg = np.sqrt(v) + _col(eps)
+        out["factor"] = 1.0 / avg
+        return out
+
+    return _make(init, update, describe, alpha=alpha, eps=eps)
 
 
 class ScaleByAdamState(NamedTuple):
@@ -304,7 +335,21 @@ def scale_by_adam(b1=0.9, b2=0.999, eps=1e-8, amsgrad: bool = False) -> Gradient
         denom = np.sqrt(nu_max if amsgrad else nu) / sqrt(1.0 - b2c ** t) + epsf
         return mu / denom / (1.0 - b1c ** t), ScaleByAdamState(t, mu, nu, nu_max)
 
-    return _make(init, update, b1=b1, b2=b2, eps=eps)
+    def describe(state):
+        t = state.count
+        out = {"m": state.mu, "v": state.nu}
+        if amsgrad:
+            out["v_max"] = state.nu_max
+        if t == 0:
+            nan = np.full(state.mu.shape, np.nan)
+            return {**out, "m_hat": nan, "v_hat": nan, "factor": nan}
+        second = state.nu_max if amsgrad else state.nu
+        out["m_hat"] = state.mu / (1.0 - b1c ** t)
+        out["v_hat"] = second / (1.0 - b2c ** t)
+        out["factor"] = 1.0 / (np.sqrt(second) / sqrt(1.0 - b2c ** t) + _col(eps))
+        return out
+
+    return _make(init, update, describe, b1=b1, b2=b2, eps=eps)
 
 
 class ScaleByNadamState(NamedTuple):
@@ -312,6 +357,7 @@ class ScaleByNadamState(NamedTuple):
     mu_product: float | np.ndarray  # prod of momentum coefficients mu_1 ... mu_t
     mu: np.ndarray                  # (R, D) first moment
     nu: np.ndarray                  # (R, D) second moment
+    m_hat: np.ndarray | None = None  # (R, D) the Nesterov-corrected moment of the last step
 
 
 def scale_by_nadam(b1=0.9, b2=0.999, eps=1e-8, momentum_decay=4e-3) -> GradientTransformation:
@@ -336,7 +382,7 @@ def scale_by_nadam(b1=0.9, b2=0.999, eps=1e-8, momentum_decay=4e-3) -> GradientT
     full = _full(b2, 1.0 - b1, 1.0 - b2, eps)
 
     def init(params):
-        return ScaleByNadamState(0, 1.0, _zeros(params), _zeros(params))
+        return ScaleByNadamState(0, 1.0, _zeros(params), _zeros(params), _zeros(params))
 
     def update(g, state, params):
         t = state.count + 1
@@ -347,10 +393,20 @@ def scale_by_nadam(b1=0.9, b2=0.999, eps=1e-8, momentum_decay=4e-3) -> GradientT
         m = state.mu + omb1f * (g - state.mu)
         v = state.nu * b2f + omb2f * (g * g)
         denom = np.sqrt(v / (1.0 - b2c ** t)) + epsf
-        out = (g * ((1.0 - mu_t) / (1.0 - prod)) + m * (mu_next / (1.0 - prod * mu_next))) / denom
-        return out, ScaleByNadamState(t, prod, m, v)
+        m_hat = g * ((1.0 - mu_t) / (1.0 - prod)) + m * (mu_next / (1.0 - prod * mu_next))
+        return m_hat / denom, ScaleByNadamState(t, prod, m, v, m_hat)
 
-    return _make(init, update, b1=b1, b2=b2, eps=eps, momentum_decay=psi)
+    def describe(state):
+        t = state.count
+        out = {"m": state.mu, "v": state.nu}
+        if t == 0:
+            nan = np.full(state.mu.shape, np.nan)
+            return {**out, "m_hat": nan, "v_hat": nan, "factor": nan}
+        v_hat = state.nu / (1.0 - b2c ** t)
+        return {**out, "m_hat": state.m_hat, "v_hat": v_hat,
+                "factor": 1.0 / (np.sqrt(v_hat) + _col(eps))}
+
+    return _make(init, update, describe, b1=b1, b2=b2, eps=eps, momentum_decay=psi)
 
 
 class ScaleByAdamaxState(NamedTuple):
@@ -384,12 +440,21 @@ def scale_by_adamax(b1=0.9, b2=0.999, eps=1e-8) -> GradientTransformation:
         u_inf = np.maximum(state.exp_inf * b2f, np.abs(g) + epsf)
         return mu / u_inf / (1.0 - b1c ** t), ScaleByAdamaxState(t, mu, u_inf)
 
-    return _make(init, update, b1=b1, b2=b2, eps=eps)
+    def describe(state):
+        t = state.count
+        out = {"m": state.mu, "u_inf": state.exp_inf}
+        if t == 0:
+            nan = np.full(state.mu.shape, np.nan)
+            return {**out, "m_hat": nan, "factor": nan}
+        return {**out, "m_hat": state.mu / (1.0 - b1c ** t), "factor": 1.0 / state.exp_inf}
+
+    return _make(init, update, describe, b1=b1, b2=b2, eps=eps)
 
 
 class ScaleByAdadeltaState(NamedTuple):
     square_avg: np.ndarray  # (R, D) EMA of g^2
     acc_delta: np.ndarray   # (R, D) EMA of squared steps
+    ratio: np.ndarray | None = None  # (R, D) sqrt(a_{t-1} + eps) / sqrt(v_t + eps), last step
 
 
 def scale_by_adadelta(rho=0.9, eps=1e-6) -> GradientTransformation:
@@ -406,16 +471,20 @@ def scale_by_adadelta(rho=0.9, eps=1e-6) -> GradientTransformation:
     full = _full(rho, 1.0 - rho, eps)
 
     def init(params):
-        return ScaleByAdadeltaState(_zeros(params), _zeros(params))
+        return ScaleByAdadeltaState(_zeros(params), _zeros(params), _zeros(params))
 
     def update(g, state, params):
         rf, omrf, epsf = full(g.shape)
         v = state.square_avg * rf + omrf * (g * g)
-        delta = np.sqrt(state.acc_delta + epsf) / np.sqrt(v + epsf) * g
+        ratio = np.sqrt(state.acc_delta + epsf) / np.sqrt(v + epsf)
+        delta = ratio * g
         acc = state.acc_delta * rf + omrf * (delta * delta)
-        return delta, ScaleByAdadeltaState(v, acc)
+        return delta, ScaleByAdadeltaState(v, acc, ratio)
 
-    return _make(init, update, rho=rho, eps=eps)
+    def describe(state):
+        return {"v": state.square_avg, "acc_delta": state.acc_delta, "factor": state.ratio}
+
+    return _make(init, update, describe, rho=rho, eps=eps)
 
 
 # ---------------------------------------------------------------- learning rate
@@ -472,4 +541,7 @@ def scale_by_learning_rate(lr: float | np.ndarray | Callable) -> GradientTransfo
         np.negative(u, out=u)  # -(lr d) == (-lr) d exactly, as torch's add_(d, alpha=-lr)
         return u, ScaleByLearningRateState(state.count + 1, lr_t, state.lr_scale)
 
-    return _make(init, update, lr=first)
+    def describe(state):
+        return {"lr": state.lr, "count": np.full(state.lr.shape[0], state.count)}
+
+    return _make(init, update, describe, lr=first)
