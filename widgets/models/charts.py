@@ -1,0 +1,216 @@
+r"""The two charts of the models lab (``configure(style)``, ``draw(view)``, ``widget``).
+
+* :class:`FitChart` -- training points (dots) and validation points (crosses), classes in
+  Okabe-Ito colours, and the model at the current :math:`\theta`: the line or the fitted
+  curve :math:`\hat y` (on polynomial features, the curve of the model's features drawn
+  along the plotted one), :math:`P(y = 1 \mid x)`, or the decision boundaries; the key and
+  a caption naming the plotted feature sit beside the data.
+* :class:`SliceChart` -- the loss on the plane of the two hand coordinates (heat map of
+  :math:`\log_{10}(L - L_{\min} + \epsilon)`, contours), the gradient-descent path, the
+  point and :math:`\pm\nabla L` there (true direction, fixed display length).
+"""
+
+from __future__ import annotations
+
+from typing import NamedTuple
+
+import bqplot as bq
+import ipywidgets as W
+import numpy as np
+
+from descentlab.widgets.ui.figures import (
+    Key,
+    arrow_path,
+    axis,
+    contour_path,
+    figure,
+    finite_or_nan,
+    pad_rows,
+    zero_contour,
+)
+from descentlab.widgets.ui.palette import OKABE_ITO, SURFACE_COLORS
+
+__all__ = ["Style", "FitChart", "SliceChart", "ARROW_LABELS", "ARROW_LENGTH",
+           "class_color", "POINT_COLORS"]
+
+ARROW_LENGTH = 0.2
+"""Display length of the gradient arrows, as a fraction of the plot (direction exact)."""
+ARROW_LABELS = ("∇L: steepest ascent", "−∇L: GD steps along it")
+ARROW_COLORS = ("#000000", "#D55E00")
+PATH_COLOR = "#0072B2"
+FIT_COLOR = "#000000"
+POINT_COLORS = ("#0072B2", "#D55E00")
+"""Regression: train and validation points (the fit line is black)."""
+
+
+def class_color(k: int) -> str:
+    """The colour of class ``k`` (Okabe-Ito, never grey)."""
+    return OKABE_ITO[int(k) % (len(OKABE_ITO) - 1)]
+
+
+class Style(NamedTuple):
+    """What the charts draw until the data, model or hand coordinates change."""
+
+    names: tuple             # the two hand coordinates
+    pair: tuple              # their indices in theta
+    param_names: tuple       # every coordinate's name
+    model_name: str          # the engine model's name
+    task: str
+    mode: str                # "line", "curve", "probability", "boundary"
+    caption: str
+    labels: tuple            # axis labels of the fit chart (x, y)
+    train: tuple             # (x, y, class or None)
+    val: tuple
+    classes: tuple           # class names (empty for regression)
+    ranges: tuple
+    ws: np.ndarray
+    bs: np.ndarray
+    Z: np.ndarray
+
+
+class FitChart:
+    """Points and the current model in data space, the key beside them."""
+
+    def __init__(self, **size):
+        self.sx, self.sy = bq.LinearScale(), bq.LinearScale()
+        sc = {"x": self.sx, "y": self.sy}
+        self.train = bq.Scatter(x=np.zeros(0), y=np.zeros(0), scales=sc, default_size=30,
+                                stroke="white")
+        self.val = bq.Scatter(x=np.zeros(0), y=np.zeros(0), scales=sc, default_size=40,
+                              marker="cross")
+        self.fit = bq.Lines(x=np.zeros(2), y=np.full((1, 2), np.nan), scales=sc,
+                            stroke_width=2.5, colors=[FIT_COLOR])
+        self.ax, self.ay = axis(self.sx, "x"), axis(self.sy, "y", side="left")
+        self.figure = figure([self.train, self.val, self.fit], [self.ax, self.ay],
+                             "data and the model", **size)
+        self.key = Key(width="190px")
+        self.caption = W.HTML(layout=W.Layout(width="190px"))
+        self.widget = W.HBox([self.figure, W.VBox([self.key.widget, self.caption])])
+        self.mode = "line"
+
+    def configure(self, style: Style) -> None:
+        self.mode = style.mode
+        (tx, ty, tc), (vx, vy, vc) = style.train, style.val
+        classify = style.task != "regression"
+        for mark, x, y, c, k in ((self.train, tx, ty, tc, 0), (self.val, vx, vy, vc, 1)):
+            with mark.hold_sync():
+                mark.x, mark.y = x, y
+                mark.colors = ([class_color(i) for i in c] if classify
+                               else [POINT_COLORS[k]])
+        x_all, y_all = np.concatenate([tx, vx]), np.concatenate([ty, vy])
+        for scale, v, frac in ((self.sx, x_all, 0.05), (self.sy, y_all, 0.15)):
+            lo, hi = float(v.min()), float(v.max())
+            pad = frac * (hi - lo + 1e-12)
+            with scale.hold_sync():
+                scale.min, scale.max = lo - pad, hi + pad
+        self.ax.label, self.ay.label = style.labels
+        self.figure.title = {"line": "data and the prediction ŷ",
+                             "curve": "data and the fitted curve ŷ",
+                             "boundary": "data and the decision boundary",
+                             "probability": "data and P(y = 1 | x)"}[style.mode]
+        if classify:
+            n = len(style.classes)
+            colors = [class_color(k) for k in range(n)]
+            labels = [f"class {c}" for c in style.classes]
+            fit_label = "boundary" if style.mode == "boundary" else "model"
+            colors, labels = [*colors, FIT_COLOR], [*labels, fit_label]
+            if style.mode == "boundary" and n > 2:
+                colors, labels = colors[:-1], labels[:-1]
+            with self.fit.hold_sync():
+                self.fit.colors = ([class_color(k) for k in range(n)]
+                                   if style.mode == "boundary" and n > 2 else [FIT_COLOR])
+        else:
+            colors, labels = [*POINT_COLORS, FIT_COLOR], ["train", "validation", "ŷ (model)"]
+            self.fit.colors = [FIT_COLOR]
+        self.key.show(colors, labels, "● train  ✕ validation" if classify else "")
+        self.caption.value = (f"<div style='font-size:13px;color:#333'>"
+                              f"{style.caption}</div>")
+
+    def draw(self, view) -> None:
+        if self.mode == "boundary":
+            paths = [zero_contour(view.fit_x, view.fit_y,
+                                  np.where(np.isfinite(m), m, 0.0)) for m in view.margins]
+            x, y = pad_rows([p[:, 0] for p in paths]), pad_rows([p[:, 1] for p in paths])
+        else:
+            x, y = view.fit_x, finite_or_nan(view.fit_y)
+        with self.fit.hold_sync():
+            self.fit.x, self.fit.y = x, y
+
+
+def log_color(Z) -> np.ndarray:
+    r""":math:`\log_{10}(L - L_{\min} + \epsilon)` for the heat map (display scaling),
+    non-finite values as the largest finite one."""
+    Z = np.asarray(Z, dtype=np.float64)
+    finite = np.isfinite(Z)
+    Z = np.where(finite, Z, Z[finite].max() if finite.any() else 0.0)
+    lo = Z.min()
+    return np.log10(Z - lo + max(1e-6 * (Z.max() - lo), 1e-12))
+
+
+class SliceChart:
+    r"""The loss on the hand plane, the GD path, the point and :math:`\pm\nabla L`."""
+
+    def __init__(self, **size):
+        self.sx, self.sy = bq.LinearScale(), bq.LinearScale()
+        sc = {"x": self.sx, "y": self.sy}
+        self.cs = bq.ColorScale(colors=list(SURFACE_COLORS))
+        self.heat = bq.HeatMap(x=np.array([0.0, 1.0]), y=np.array([0.0, 1.0]),
+                               color=np.zeros((2, 2)), scales={**sc, "color": self.cs})
+        self.contours = bq.Lines(x=np.array([np.nan]), y=np.array([np.nan]), scales=sc,
+                                 colors=["#56657A"], stroke_width=1, opacities=[0.6])
+        self.path = bq.Lines(x=np.full(2, np.nan), y=np.full(2, np.nan), scales=sc,
+                             colors=[PATH_COLOR], stroke_width=2)
+        self.arrows = bq.Lines(x=np.full((2, 6), np.nan), y=np.full((2, 6), np.nan),
+                               scales=sc, colors=list(ARROW_COLORS), stroke_width=3)
+        self.point = bq.Scatter(x=np.zeros(0), y=np.zeros(0), scales=sc, default_size=90,
+                                colors=[PATH_COLOR], stroke="white", stroke_width=1.5)
+        self.ax, self.ay = axis(self.sx, "w"), axis(self.sy, "b", side="left")
+        cbar = bq.ColorAxis(scale=self.cs, side="right", label="log₁₀(L − L_min)")
+        self.figure = figure([self.heat, self.contours, self.path, self.arrows, self.point],
+                             [self.ax, self.ay, cbar], "loss L on the hand plane",
+                             width=size.get("width", "500px"),
+                             height=size.get("height", "420px"),
+                             margin={"right": 90}, padding_x=0, padding_y=0)
+        self.key = Key(width="190px")
+        self.widget = W.HBox([self.figure, self.key.widget])
+        self.span = np.ones(2)
+        self._slice = None
+
+    def configure(self, style: Style) -> None:
+        if self._slice is not style.Z:
+            self._slice = style.Z
+            ws, bs = style.ws, style.bs
+            C = log_color(style.Z)
+            cx, cy = contour_path(ws, bs, C)
+            self.span = np.array([ws[-1] - ws[0], bs[-1] - bs[0]])
+            with self.sx.hold_sync():
+                self.sx.min, self.sx.max = float(ws[0]), float(ws[-1])
+            with self.sy.hold_sync():
+                self.sy.min, self.sy.max = float(bs[0]), float(bs[-1])
+            with self.heat.hold_sync():
+                self.heat.x, self.heat.y, self.heat.color = ws, bs, C
+            with self.contours.hold_sync():
+                self.contours.x, self.contours.y = cx, cy
+        self.ax.label, self.ay.label = style.names
+        self._names = style.names
+
+    def arrow_ends(self, point, g) -> np.ndarray:
+        r"""``(2, 2, 2)`` (arrow, tail/head, xy): :math:`+\nabla L` then :math:`-\nabla L`
+        at ``point``, ``ARROW_LENGTH`` of the plot long in normalized coordinates."""
+        p, g = np.asarray(point, float), np.asarray(g, float)
+        size = np.linalg.norm(g / self.span)
+        k = ARROW_LENGTH / size if size > 0 and np.isfinite(size) else np.nan
+        return np.stack([np.stack([p, p + k * g]), np.stack([p, p - k * g])])
+
+    def draw(self, view) -> None:
+        ends = self.arrow_ends(view.point, view.grad)
+        ax, ay = arrow_path(ends[:, 0], ends[:, 1], self.span)
+        with self.arrows.hold_sync():
+            self.arrows.x, self.arrows.y = ax, ay
+        path = view.path
+        with self.path.hold_sync():
+            self.path.x = path[:, 0] if len(path) > 1 else np.full(2, np.nan)
+            self.path.y = path[:, 1] if len(path) > 1 else np.full(2, np.nan)
+        with self.point.hold_sync():
+            self.point.x, self.point.y = view.point[:1], view.point[1:]
+        self.key.show([*ARROW_COLORS, PATH_COLOR], [*ARROW_LABELS, view.label])

@@ -1,0 +1,195 @@
+r"""Gradient descent from the point put by hand, one step a frame.
+
+The run is the engine's (:func:`descentlab.engine.runner.init_run` /
+:func:`~descentlab.engine.runner.step_run`) on the plane's problem
+(:class:`~.build.Plane`): the loss as a function of the two hand coordinates with the
+other coordinates held, so the path stays on the drawn slice.  The optimizer is
+``kinds.build("GD", lr, 1)``.  A learning-rate change while the run is going is a live
+retune: the run keeps going, the change is recorded as an event (step, "lr", old -> new)
+and shown in the path's label; the past is never relabelled.
+
+:meth:`ModelsSession.view` is plain arrays: the point, its gradient on the plane, the path
+so far, the full :math:`\theta`, the fit in data space, the loss and metrics on train and
+validation (``engine.training.evaluate``) and the gradient check.
+"""
+
+from __future__ import annotations
+
+from typing import NamedTuple
+
+import numpy as np
+
+from descentlab.engine import kinds, records, runner, training
+from descentlab.widgets.ui.format import num
+
+from . import build as B
+from .config import Config
+
+__all__ = ["ModelsSession", "View", "ModelsHistory"]
+
+
+class View(NamedTuple):
+    """What the charts and panels draw at one step (plain arrays and numbers)."""
+
+    step: int
+    point: np.ndarray        # (2,) the hand coordinates now
+    grad: np.ndarray         # (2,) dL/d(hand coordinates) there
+    path: np.ndarray         # (step + 1, 2) the path so far
+    theta: np.ndarray        # (P,)
+    fit_x: np.ndarray        # mode line / curve / probability: (n,) ; boundary: (nx,)
+    fit_y: np.ndarray        # (1, n) ; boundary: grid ys (ny,)
+    margins: np.ndarray      # boundary: (C, ny, nx), else empty
+    values: dict             # train_/val_ loss and metrics, floats
+    check: tuple             # (analytic (P,), numerical (P,), relative difference)
+    lr: float                # the learning rate of the next step
+    last_lr: float           # the learning rate the last step used (NaN at step 0)
+    label: str               # the path's label ("GD η 0.01→0.1 @85")
+    prev_grad: np.ndarray    # (2,) the gradient the last step used (NaN at step 0)
+    metrics: tuple           # the task's metric names
+    plane: B.Plane
+
+
+class ModelsHistory:
+    """The run's records and its live events; ``to_csv`` writes one row per step."""
+
+    def __init__(self, names):
+        self.names = tuple(names)
+        self.records = runner.History()
+        self.log = records.EventLog()
+
+    @property
+    def events(self):
+        return self.log.events
+
+    def to_rows(self) -> list[dict]:
+        h = self.records
+        if len(h) == 0:
+            return []
+        gnorm = np.linalg.norm(h.grad[:, 0], axis=1)
+        rows = []
+        for t in range(len(h)):
+            rows.append({"step": int(h.steps[t]), self.names[0]: float(h.params[t, 0, 0]),
+                         self.names[1]: float(h.params[t, 0, 1]),
+                         "loss": float(h.loss[t, 0]), "lr": float(h.lr[t, 0]),
+                         "grad_norm": float(gnorm[t]),
+                         "stop_reason": str(h.stop_reason[0]) if t == len(h) - 1 else "",
+                         "events": self.log.event_text(int(h.steps[t]), 0)})
+        return rows
+
+    def to_csv(self, buf) -> None:
+        records.write_csv(self.to_rows(), buf)
+
+
+class ModelsSession:
+    """Gradient descent on the plane of a validated :class:`~.config.Config`."""
+
+    def __init__(self, cfg: Config):
+        self.restart(cfg)
+
+    def restart(self, cfg: Config) -> None:
+        """Start over from ``cfg.start`` (the plane and its problem are already built)."""
+        self.cfg = cfg
+        self.lr = cfg.lr
+        self.horizon = cfg.steps
+        p = cfg.plane
+        self.stopping = runner.Stopping(max_steps=cfg.steps)
+        self.opt = kinds.build(cfg.kind, cfg.lr, 1)
+        self.state = runner.init_run(p.problem, self.opt, np.asarray(cfg.start),
+                                     stopping=self.stopping)
+        self.history = ModelsHistory(p.built.names[i] for i in p.pair)
+        self.history.records.append(runner.start_record(self.state))
+
+    @property
+    def step(self) -> int:
+        return self.state.step
+
+    @property
+    def active(self) -> bool:
+        return bool(self.state.active[0])
+
+    def advance(self, k: int) -> bool:
+        """Take up to ``k`` steps; False once the run has stopped."""
+        p = self.cfg.plane
+        for _ in range(int(k)):
+            if not self.active:
+                return False
+            self.state, rec = runner.step_run(p.problem, self.opt, self.state, self.stopping)
+            self.history.records.append(rec)
+        return self.active
+
+    def retune(self, lr: float) -> None:
+        """A new learning rate from the next step on, recorded as an event."""
+        old = self.lr
+        if lr == old:
+            return
+        self.opt = kinds.build(self.cfg.kind, lr, 1)
+        self.history.log.add_event(self.step, "lr", old, lr)
+        self.lr = lr
+
+    def label(self, step: int) -> str:
+        """``"GD η 0.01"`` or ``"GD η 0.01→0.1 @85"``: the events up to ``step``."""
+        ev = [e for e in self.history.events if e.step <= step and e.param == "lr"]
+        lrs = [self.cfg.lr] + [e.new for e in ev]
+        text = "GD η " + "→".join(num(v, 3) for v in lrs)
+        if ev:
+            text += " @" + ",".join(str(e.step) for e in ev)
+        return text
+
+    def view(self, step: int) -> View:
+        step = int(min(max(step, 0), self.step))
+        p, h = self.cfg.plane, self.history.records
+        built = p.built
+        ds, model = built.dataset, built.model
+        point = np.array(h.params[step, 0])
+        grad = np.array(h.grad[step, 0])
+        theta = p.theta(point)
+        g = p.grid
+        empty = np.zeros(0)
+        with np.errstate(all="ignore"):
+            if g.mode == "boundary":
+                M = B.margins(model, theta, g.points).reshape(-1, len(g.ys), len(g.xs))
+                fit_x, fit_y, margins = g.xs, g.ys, M
+            else:
+                pred = model.predict(theta[None], g.points)[0]
+                if pred.ndim == 2:                       # softmax on one feature
+                    pred = np.argmax(pred, axis=1).astype(float)
+                fit_x, fit_y, margins = g.xs, pred[None], empty
+            values = {k: float(v[0]) for k, v in
+                      training.evaluate(model, ds, theta[None]).items()}
+            check = B.gradient_check(model, ds.X_train, ds.y_train, theta)
+        lr_next = self.lr if step == self.step else float(h.lr[min(step + 1, self.step), 0])
+        last = float(h.lr[step, 0]) if step > 0 else float("nan")
+        return View(step, point, grad, np.array(h.params[: step + 1, 0]), theta, fit_x, fit_y,
+                    margins, values, check, lr_next, last, self.label(step),
+                    np.array(h.grad[step - 1, 0]) if step > 0 else np.full(2, np.nan),
+                    training.DEFAULT_METRICS[ds.task], p)
+
+    def messages(self, step: int) -> list[str]:
+        """The run's stop and live changes up to ``step``, in words."""
+        out = []
+        for e in self.history.events:
+            if e.step <= step:
+                out.append(f"step {e.step}: learning rate changed live {num(e.old, 3)} → "
+                           f"{num(e.new, 3)}")
+        s = self.state
+        if not s.active[0] and s.stop_step[0] <= step:
+            reason, t = str(s.stop_reason[0]), int(s.stop_step[0])
+            detail = str(s.stop_detail[0]) if s.stop_detail is not None else ""
+            if reason == "diverged":
+                why = {"nonfinite": "the loss or the parameters stopped being finite numbers",
+                       "loss_above": "the loss exceeded 1e12"}.get(detail, detail)
+                out.append(f"diverged at step {t}: {why}; the point shown is the last "
+                           f"finite one (η = {_lr_text(self, t)} is too large here); lower η "
+                           f"and press reset")
+            elif reason == "max_steps":
+                out.append(f"reached the step limit {t}; press reset (R) to run again, or "
+                           f"move (w, b) to start from another point")
+            else:
+                out.append(f"stopped at step {t}: {reason}")
+        return out
+
+
+def _lr_text(session: ModelsSession, t: int) -> str:
+    """The learning rate of step ``t`` as shown (3-4 digits)."""
+    h = session.history.records
+    return num(h.lr[min(t, len(h) - 1), 0], 3)
