@@ -30,7 +30,7 @@ from descentlab.widgets.core.decimate import MAX_POINTS, display_indices
 from descentlab.widgets.ui.format import num
 
 from .build import bounded_below, stable_bound
-from .config import RESTARTS, STOPPING, TUNING, Config
+from .config import RESTARTS, TUNING, Config
 
 __all__ = ["SurfaceSession", "View", "Inspect", "QuantityLog", "SYMBOLS", "RERUN_LIMIT"]
 
@@ -143,6 +143,7 @@ class SurfaceSession:
         self._structure = structure(self.state.opt_state)
         self._hits = np.full(R, -1, dtype=np.int64)
         self._seen = 0
+        self.base_lrs = tuple(r.lr for r in cfg.runs)
         self.labels = self._labels()
         self.note = ""
 

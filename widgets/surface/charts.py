@@ -1,0 +1,167 @@
+r"""The surface labs' convergence charts: ``configure(style)``, ``draw(view)``, ``widget``.
+
+* :class:`LossChart` -- :math:`L(\theta_t) - L^*` on a log axis (the raw loss on a linear
+  axis when the surface has no known minimum), dashed rules where a setting changed live;
+* :class:`SpeedBars` -- steps until :math:`L - L^* \le \mathrm{tol}` (or
+  :math:`\lVert\nabla L\rVert \le \mathrm{tol}`): a bar only for a run that got there;
+* :class:`TraceChart` -- :math:`\theta_{t,1}` (solid) and :math:`\theta_{t,2}` (faint);
+* :class:`NormChart` -- :math:`\lVert u_t\rVert` on a log axis;
+* :class:`LrChart` -- the learning rate each run actually used, step by step (from the
+  history: schedules and live changes as they happened).
+
+:class:`Style` is what ``configure`` receives (the runs' colours and labels, the
+surface); the ``view`` is a :class:`~.session.View`.  The surface figure is in
+:mod:`.surface_chart`, the equations panel in :mod:`.panels`.
+"""
+
+from __future__ import annotations
+
+from typing import NamedTuple
+
+import bqplot as bq
+import ipywidgets as W
+import numpy as np
+
+from descentlab.widgets.ui.figures import Key, SeriesChart, axis, figure
+
+__all__ = ["Style", "LossChart", "SpeedBars", "TraceChart", "NormChart", "LrChart",
+           "loss_gap", "TINY"]
+
+TINY = 1e-16
+
+
+class Style(NamedTuple):
+    """What the charts of a surface lab need to know about the runs and the surface."""
+
+    kinds: tuple         # (R,) every run's kind
+    labels: tuple        # (R,) what each run is and what changed when
+    colors: tuple        # (R,) one colour per run (by kind, or by value in a sweep)
+    key_title: str
+    ramp: tuple | None   # ("η", values) for a sweep: the Key shows a ramp when long
+    problem: object      # the engine Problem (the surface chart draws it)
+    start: tuple         # θ₀
+    f_min: float | None
+    tolerance: float
+    criterion: str       # "L − L* ≤ 1e-06" or "‖∇L‖ ≤ 1e-06"
+
+
+def loss_gap(loss, f_min):
+    r""":math:`L - L^*` floored at ``TINY`` (for a log axis), NaN where not finite;
+    the raw loss when ``f_min`` is None."""
+    loss = np.asarray(loss, dtype=np.float64)
+    gap = loss if f_min is None else np.maximum(loss - f_min, TINY)
+    return np.where(np.isfinite(gap), gap, np.nan)
+
+
+class _Series:
+    """A :class:`SeriesChart` fed from the style and the view."""
+
+    per_run = 1
+
+    def __init__(self, title, y_label, log=False, **size):
+        self.series = SeriesChart(title, "step t", y_label, log=log, per_run=self.per_run,
+                                  **size)
+        self.widget = self.series.widget
+
+    def configure(self, style: Style) -> None:
+        self.series.configure(style.colors, style.labels, self.opacities(style),
+                              style.key_title, style.ramp)
+
+    def opacities(self, style):
+        return None
+
+    def draw(self, view) -> None:
+        self.series.show(view.steps, self.rows(view))
+        self.series.mark_events(view.events)
+
+
+class LossChart(_Series):
+    """Every run's loss gap (or loss) against step, live changes marked."""
+
+    def __init__(self, **size):
+        super().__init__("loss", "L(θ) − L*", log=True, **size)
+        self.f_min = None
+
+    def configure(self, style: Style) -> None:
+        self.f_min = style.f_min
+        known = style.f_min is not None
+        self.series.set_log(known, "L(θ) − L*" if known else "L(θ)")
+        super().configure(style)
+
+    def rows(self, view):
+        return loss_gap(view.loss, self.f_min).T
+
+
+class TraceChart(_Series):
+    """θ₁ (solid) and θ₂ (faint) of every run: 2R lines in one mark."""
+
+    per_run = 2
+
+    def __init__(self, **size):
+        super().__init__("parameters θ₁ (solid), θ₂ (faint)", "θ", **size)
+
+    def opacities(self, style):
+        return [1.0, 0.45] * len(style.colors)
+
+    def rows(self, view):
+        P = view.params[:, :, :2]                               # (n, R, 2)
+        return np.transpose(P, (1, 2, 0)).reshape(-1, P.shape[0])
+
+
+class NormChart(_Series):
+    """‖u_t‖ of every run, log axis."""
+
+    def __init__(self, **size):
+        super().__init__("update size ‖u_t‖", "‖u‖", log=True, **size)
+
+    def rows(self, view):
+        return view.update_norm.T
+
+
+class LrChart(_Series):
+    """The learning rate η_t each run used (schedules and live changes included)."""
+
+    def __init__(self, log: bool = False, **size):
+        super().__init__("learning rate η_t (as used)", "η_t", log=log, **size)
+        if not log:
+            self.series.ay.tick_format = ".2g"
+
+    def rows(self, view):
+        return view.lr.T
+
+
+class SpeedBars:
+    """Steps to tolerance, one bar per run that got there (none before anything did)."""
+
+    def __init__(self, **size):
+        self.sx, self.sy = bq.OrdinalScale(), bq.LinearScale(min=0.0)
+        self.bars = bq.Bars(x=[], y=np.zeros(0), scales={"x": self.sx, "y": self.sy},
+                            color_mode="element", padding=0.2)
+        ax = axis(self.sx)
+        ax.tick_style = {"font-size": "12px"}
+        ay = axis(self.sy, "steps", side="left")
+        self.figure = figure([self.bars], [ax, ay], "steps to tolerance", **size)
+        self.key = Key()
+        self.note = W.HTML()
+        self.widget = W.HBox([W.VBox([self.figure, self.note]), self.key.widget])
+        self.labels, self.colors = (), ()
+        self._shown = None
+
+    def configure(self, style: Style) -> None:
+        self.labels, self.colors = tuple(style.labels), tuple(style.colors)
+        self.figure.title = f"steps to {style.criterion}"
+        self.key.show(style.colors, style.labels, style.key_title, style.ramp)
+        self._shown = None
+
+    def draw(self, view) -> None:
+        hit = np.flatnonzero(view.hits >= 0)
+        state = tuple(int(view.hits[i]) for i in hit), tuple(hit)
+        if state == self._shown:
+            return
+        self._shown = state
+        with self.bars.hold_sync():
+            self.bars.x = [f"{i + 1}: {self.labels[i]}" for i in hit]
+            self.bars.y = view.hits[hit].astype(np.float64)
+            self.bars.colors = [self.colors[i] for i in hit] or ["#000000"]
+        self.note.value = ("" if len(hit) else "<span style='color:#555'>no run has reached "
+                           "the tolerance yet</span>")

@@ -1,0 +1,299 @@
+r"""The surface labs: :class:`SurfaceLab` (the shared wiring) and one subclass per app.
+
+Data flow: a control -> :class:`~.config.SurfaceModel` (its validator builds the engine
+objects once and keeps them) -> :meth:`SurfaceSession.update
+<.session.SurfaceSession.update>` (restart, live retune recorded as an event, re-run, or
+"press reset") -> :meth:`~descentlab.widgets.core.lab.Lab.configure` (the charts'
+:class:`~.charts.Style`) and :meth:`~descentlab.widgets.core.lab.Lab.render` (one
+:class:`~.session.View` for every chart on screen).
+
+A lab creates only the charts it shows (``tabs``).  :class:`RaceLab` races kinds (one
+log-scale learning-rate slider per raced kind), :class:`SweepLab` sweeps one kind's
+learning rate, :class:`ScheduleLab` drives runs by a schedule.
+"""
+
+from __future__ import annotations
+
+import ipywidgets as W
+import traitlets as T
+
+from descentlab.engine import kinds, problems, schedules
+from descentlab.widgets.core.lab import Lab, Layout
+from descentlab.widgets.ui.controls import BOX, STYLE, field
+from descentlab.widgets.ui.format import num
+
+from .charts import LossChart, LrChart, NormChart, SpeedBars, Style, TraceChart
+from .colors import KIND_COLORS, ramp_colors
+from .config import Config, Run, SurfaceModel
+from .panels import MathPanel
+from .session import SurfaceSession
+from .surface_chart import SurfaceChart
+
+__all__ = ["SurfaceLab", "RaceLab", "SweepLab", "ScheduleLab", "TAB_TITLES"]
+
+TAB_TITLES = {"loss": "loss", "speed": "speed", "traces": "parameters", "norm": "‖u‖",
+              "lr": "learning rate"}
+_EDITS = [f for f in Config._fields if f != "sweep"] + ["sweeping", "sweep_from",
+                                                         "sweep_to", "sweep_n"]
+
+
+class SurfaceLab(Lab):
+    """A lab on a 2-D loss surface.  ``tabs``: the chart names shown beside the surface
+    (each created only when shown); ``lr_log``: the learning-rate chart's axis."""
+
+    title = "descentlab"
+
+    def __init__(self, model: SurfaceModel | None = None,
+                 tabs=("loss", "speed", "traces", "norm", "lr"), math: bool = True,
+                 filename: str = "history.csv", lr_log: bool = False, title: str = ""):
+        self.model = model if model is not None else SurfaceModel()
+        self.filename = filename
+        self.title = title or self.heading()
+        self.session = SurfaceSession(self.model.config(), self.model.built)
+        self.session.selected = self.model.selected
+        self.charts = {"surface": SurfaceChart(on_pick=self.pick_start)}
+        make = {"loss": LossChart, "speed": SpeedBars, "traces": TraceChart,
+                "norm": NormChart, "lr": lambda: LrChart(log=lr_log)}
+        for name in tabs:
+            self.charts[name] = make[name]()
+        self.panels = {"math": MathPanel()} if math else {}
+        self.layout = Layout(left=("surface",), tabs=[(TAB_TITLES[n], n) for n in tabs],
+                             bottom=("math",))
+        self.picker = W.Dropdown(description="inspect run", style=STYLE, layout=BOX)
+        self.model.observe(self._edited, _EDITS)
+        self.model.observe(self._selected, "selected")
+        self.start()
+
+    def heading(self) -> str:
+        return self.title
+
+    # ---- the style every chart receives
+
+    def style(self) -> Style:
+        s, cfg = self.session, self.session.cfg
+        ks = tuple(r.kind for r in cfg.runs)
+        if len(ks) > 1 and len(set(ks)) == 1:          # one kind at several values
+            base = s.base_lrs
+            lo, hi = (cfg.sweep[0], cfg.sweep[1]) if cfg.sweep else (min(base), max(base))
+            colors, ramp, title = ramp_colors(base, lo, hi), ("η", base), f"{ks[0]}: η"
+        else:
+            colors, ramp, title = [KIND_COLORS[k] for k in ks], None, "runs"
+        p = s.problem
+        tol = num(cfg.tolerance, 3)
+        crit = f"L − L* ≤ {tol}" if p.f_min is not None else f"‖∇L‖ ≤ {tol}"
+        start = tuple(s.history.params[0, 0, :2])
+        return Style(ks, tuple(s.labels), tuple(colors), title, ramp, p, start, p.f_min,
+                     cfg.tolerance, crit)
+
+    def configure(self) -> None:
+        super().configure()
+        s = self.session
+        opts = [(f"{i + 1}: {r.kind} η {num(lr, 3)}", i)
+                for i, (r, lr) in enumerate(zip(s.cfg.runs, s.base_lrs, strict=True))]
+        if list(self.picker.options) != opts:
+            self.picker.options = opts
+        if self.picker.value != self.model.selected:
+            self.picker.value = self.model.selected
+        self.explain()
+
+    def explain(self) -> None:
+        """Words that depend on the surface (e.g. its stable learning rates)."""
+
+    # ---- edits
+
+    def _edited(self, change) -> None:
+        try:
+            what = self.session.update(self.model.config())
+        except (ValueError, TypeError) as err:   # never into the frontend
+            self.errors.show(str(err))
+            return
+        if what == "same":
+            return
+        if what in ("restarted", "rerun"):
+            self._view_step = None
+        if change["name"] in ("problem", "problem_params"):
+            self.retitle(self.heading())
+        self.configure()
+        self.render()
+        self._panels_later.flush()
+
+    def _selected(self, change) -> None:
+        self.session.selected = change["new"]
+        if self.picker.value != change["new"]:
+            self.picker.value = change["new"]
+        self.render(self._view_step)
+        self._panels_later.flush()
+
+    def pick_start(self, x: float, y: float) -> None:
+        """A click on the surface: the new start point (restarts the runs)."""
+        try:
+            self.model.start = (x, y)
+        except T.TraitError as err:
+            self.errors.show(str(err))
+
+    # ---- controls shared by the apps
+
+    def field(self, widget, name, **kw):
+        return field(widget, self.model, name, **kw)
+
+    def inspect_control(self):
+        self.picker.observe(self._picked, "value")
+        return self.picker
+
+    def _picked(self, change):
+        if change["new"] is not None and change["new"] != self.model.selected:
+            self.model.selected = change["new"]
+
+    def common(self) -> list[W.Widget]:
+        """Momentum, weight decay and the convergence criteria (each stop is stated)."""
+        f = self.field
+        return [
+            f(W.FloatSlider(min=0.0, max=0.99, step=0.01, description="momentum μ",
+                            continuous_update=False, style=STYLE, layout=BOX), "momentum"),
+            f(W.FloatText(description="weight decay λ", style=STYLE, layout=BOX),
+              "weight_decay"),
+            W.HTML("<b>convergence criteria</b>"),
+            f(W.IntText(description="max steps", style=STYLE, layout=BOX), "max_steps"),
+            f(W.FloatText(description="‖∇L‖ tolerance", style=STYLE, layout=BOX),
+              "grad_tol"),
+            f(W.FloatText(description="ΔL tolerance", style=STYLE, layout=BOX), "loss_tol"),
+            f(W.FloatText(description="speed tolerance", style=STYLE, layout=BOX),
+              "tolerance"),
+        ]
+
+    def problem_control(self):
+        return self.field(W.Dropdown(options=problems.names(), description="surface",
+                                     style=STYLE, layout=BOX), "problem")
+
+    def kind_control(self):
+        """One kind for every run (a sweep or a schedule comparison)."""
+        return self.field(W.Dropdown(options=kinds.names(), description="optimizer",
+                                     style=STYLE, layout=BOX), "runs",
+                          to_model=lambda k: [r._replace(kind=k) for r in self.model.runs],
+                          from_model=lambda runs: runs[0].kind)
+
+
+class RaceLab(SurfaceLab):
+    """Kinds raced from one start, each with its own log-scale learning-rate slider."""
+
+    def __init__(self, model: SurfaceModel, lr_of: dict, **kw):
+        self.lr_of = dict(lr_of)
+        super().__init__(model, **kw)
+
+    def heading(self) -> str:
+        return f"Optimizer race on {self.model.problem.replace('_', ' ')}"
+
+    def lr_field(self, kind: str):
+        """``kind``'s learning rate on a log slider: a live retune of its run (an event)."""
+        m = self.model
+        slider = W.FloatLogSlider(value=self.lr_of.get(kind, kinds.FIELD_LR[kind]), base=10,
+                                  min=-6, max=1, step=0.01, description=f"η {kind}",
+                                  readout_format=".3g", continuous_update=False,
+                                  style=STYLE, layout=BOX)
+
+        def lr_in(runs):
+            return next((r.lr for r in runs if r.kind == kind), slider.value)
+
+        return self.field(slider, "runs", from_model=lr_in,
+                          to_model=lambda v: [r._replace(lr=float(v)) if r.kind == kind
+                                              else r for r in m.runs])
+
+    def controls(self) -> list[W.Widget]:
+        m = self.model
+        self.sliders = {k: self.lr_field(k) for k in kinds.names()}
+        box = W.VBox([self.sliders[k] for k in m.kinds])
+
+        def to_runs(chosen):
+            if not chosen:
+                raise ValueError("choose at least one optimizer to race")
+            lr = {r.kind: r.lr for r in m.runs}
+            return [Run(k, lr.get(k, self.sliders[k].control.value)) for k in chosen]
+
+        m.observe(lambda _: setattr(box, "children", [self.sliders[k] for k in m.kinds]),
+                  "runs")
+        f = self.field
+        return [
+            self.problem_control(),
+            f(W.SelectMultiple(options=kinds.names(), rows=6, description="optimizers",
+                               style=STYLE, layout=BOX), "runs", to_model=to_runs,
+              from_model=lambda runs: tuple(r.kind for r in runs)),
+            W.HTML("<b>learning rates</b> (live: the change is marked)"), box,
+            self.inspect_control(),
+            f(W.FloatText(description="Adam β₁", style=STYLE, layout=BOX), "b1"),
+            f(W.FloatText(description="Adam β₂", style=STYLE, layout=BOX), "b2"),
+            *self.common(),
+        ]
+
+
+class SweepLab(SurfaceLab):
+    """One kind at ``n`` learning rates log-spaced over a range (a change restarts)."""
+
+    def heading(self) -> str:
+        return "Learning rate: too small crawls, too large diverges"
+
+    def controls(self) -> list[W.Widget]:
+        m, f = self.model, self.field
+        self.info = W.HTML()
+        out = [self.kind_control()]
+        if m.problem == "quadratic":
+            params = dict(m.problem_params)
+            out += [
+                f(W.FloatLogSlider(params.get("condition", 20.0), base=10, min=0, max=3,
+                                   description="condition κ", continuous_update=False,
+                                   style=STYLE, layout=BOX), "problem_params",
+                  to_model=lambda v: {**m.problem_params, "condition": float(v)},
+                  from_model=lambda p: p.get("condition", 20.0)),
+                f(W.FloatSlider(params.get("angle", 30.0), min=0, max=90, step=5,
+                                description="angle°", continuous_update=False, style=STYLE,
+                                layout=BOX), "problem_params",
+                  to_model=lambda v: {**m.problem_params, "angle": float(v)},
+                  from_model=lambda p: p.get("angle", 30.0)),
+            ]
+        out += [
+            f(W.FloatText(description="lr from", style=STYLE, layout=BOX), "sweep_from"),
+            f(W.FloatText(description="lr to", style=STYLE, layout=BOX), "sweep_to"),
+            f(W.IntSlider(min=1, max=32, description="runs", continuous_update=False,
+                          style=STYLE, layout=BOX), "sweep_n"),
+            self.info, self.inspect_control(), *self.common(),
+        ]
+        self.explain()
+        return out
+
+    def explain(self) -> None:
+        info = getattr(self, "info", None)
+        if info is None:
+            return
+        p, mu = self.session.problem, self.session.cfg.momentum
+        gd = problems.stable_lr(p, 0.0)
+        if gd is None:
+            info.value = ("<span style='font-size:15px'>no constant curvature on this "
+                          "surface: no single stable bound</span>")
+            return
+        hb = problems.stable_lr(p, mu)
+        info.value = (f"<span style='font-size:15px'>largest curvature L = "
+                      f"{num(p.curvature)}, condition κ = {num(p.condition)}: GD is stable "
+                      f"for η &lt; 2/L = <b>{num(gd)}</b>; heavy ball with μ = {num(mu)} for "
+                      f"η &lt; 2(1+μ)/L = <b>{num(hb)}</b></span>")
+
+
+class ScheduleLab(SurfaceLab):
+    """Runs driven by a learning-rate schedule; the lr chart shows what each run used."""
+
+    def heading(self) -> str:
+        return "Learning-rate schedules"
+
+    def controls(self) -> list[W.Widget]:
+        m, f = self.model, self.field
+        lr_box = f(W.FloatText(description="lr η (inspected)", style=STYLE, layout=BOX),
+                   "runs", to_model=lambda v: [r._replace(lr=float(v)) if i == m.selected
+                                               else r for i, r in enumerate(m.runs)],
+                   from_model=lambda runs: runs[min(m.selected, len(runs) - 1)].lr)
+        m.observe(lambda c: setattr(lr_box.control, "value", m.runs[c["new"]].lr),
+                  "selected")
+        return [
+            f(W.Dropdown(options=schedules.names(), description="schedule", style=STYLE,
+                         layout=BOX), "schedule"),
+            self.kind_control(), self.inspect_control(), lr_box, *self.common(),
+            W.HTML("<span style='color:#555'>a schedule change after the runs ended "
+                   "re-runs them under the new schedule</span>"),
+        ]

@@ -1,0 +1,151 @@
+r"""The equations panel: every raced optimizer's rule, and the inspected run's last real
+step with its own numbers substituted.
+
+``configure(style)`` writes the table of rules (:data:`RULES` covers every kind on offer;
+only the kinds raced are shown).  ``draw(view)`` takes ``view.inspect``: the last step
+the inspected run really took by the shown step -- after a stop that is the step before
+the stop (a diverged step is not taken), shown with its own :math:`\eta` and the stop
+reason.  Every number comes from the history or the engine's optimizer quantities; a
+substituted equation is printed only when its printed operands reproduce the update the
+engine took (else the panel prints :math:`\theta_t = \theta_{t-1} + u_t`, which always
+holds).
+"""
+
+from __future__ import annotations
+
+import html
+
+import ipywidgets as W
+import numpy as np
+
+from descentlab.engine import kinds
+from descentlab.widgets.ui.format import num, tex, vec
+
+__all__ = ["MathPanel", "RULES", "equations", "numbers_table"]
+
+RULES = {
+    "GD": r"\theta_t = \theta_{t-1} - \eta\, g_t",
+    "Momentum": r"b_t = \mu b_{t-1} + g_t,\quad \theta_t = \theta_{t-1} - \eta\, b_t",
+    "Nesterov": r"b_t = \mu b_{t-1} + g_t,\quad \theta_t = \theta_{t-1} - \eta\,(g_t + \mu b_t)",
+    "AdaGrad": r"s_t = s_{t-1} + g_t^2,\quad \theta_t = \theta_{t-1} - "
+               r"\eta\,\frac{g_t}{\sqrt{s_t}+\epsilon}",
+    "RMSprop": r"v_t = \alpha v_{t-1} + (1-\alpha) g_t^2,\quad \theta_t = \theta_{t-1} - "
+               r"\eta\,\frac{g_t}{\sqrt{v_t}+\epsilon}",
+    "Adam": r"m_t = \beta_1 m_{t-1} + (1-\beta_1) g_t,\ v_t = \beta_2 v_{t-1} + (1-\beta_2)"
+            r" g_t^2,\ \hat m_t = \frac{m_t}{1-\beta_1^t},\ \hat v_t = \frac{v_t}{1-\beta_2^t},"
+            r"\ \theta_t = \theta_{t-1} - \eta\,\frac{\hat m_t}{\sqrt{\hat v_t}+\epsilon}",
+    "AdamW": r"\theta_t = \theta_{t-1}(1-\eta\lambda) - \eta\,"
+             r"\frac{\hat m_t}{\sqrt{\hat v_t}+\epsilon}\quad(\hat m_t, \hat v_t\ "
+             r"\text{as Adam})",
+    "NAdam": r"\mu_t = \beta_1\bigl(1 - \tfrac12 0.96^{t\psi}\bigr),\ \theta_t = "
+             r"\theta_{t-1} - \eta\,\frac{\frac{\mu_{t+1} m_t}{1-\prod_{i\le t+1}\mu_i} + "
+             r"\frac{(1-\mu_t) g_t}{1-\prod_{i\le t}\mu_i}}{\sqrt{\hat v_t}+\epsilon}",
+    "Adamax": r"u_t = \max(\beta_2 u_{t-1}, |g_t|+\epsilon),\ \theta_t = \theta_{t-1} - "
+              r"\frac{\eta}{1-\beta_1^t}\frac{m_t}{u_t}",
+    "Adadelta": r"v_t = \rho v_{t-1} + (1-\rho) g_t^2,\ \Delta_t = \frac{\sqrt{a_{t-1}+"
+                r"\epsilon}}{\sqrt{v_t+\epsilon}}\, g_t,\ a_t = \rho a_{t-1} + (1-\rho)"
+                r"\Delta_t^2,\ \theta_t = \theta_{t-1} - \eta\,\Delta_t",
+}
+"""The update rule of every kind on offer (torch's form; :math:`g_t` includes
+:math:`\\lambda\\theta_{t-1}` when weight decay is on, except AdamW's decoupled decay)."""
+
+QUANTITY_NAMES = {"velocity": "b_t", "mu": "m_t", "nu": "v_t", "m_hat": r"\hat m_t",
+                  "v_hat": r"\hat v_t", "eff_lr": r"\eta_{\mathrm{eff}}", "sum_sq": "s_t",
+                  "square_avg": "v_t", "exp_inf": "u_t", "acc_delta": "a_t",
+                  "grad_avg": r"\bar g_t", "nu_max": r"v^{\max}_t",
+                  "lookahead": r"\tilde\theta_t"}
+
+
+def _holds(lhs, rhs) -> bool:
+    """The printed operands give the engine's update (to display precision)."""
+    lhs, rhs = np.asarray(lhs, float), np.asarray(rhs, float)
+    return bool(np.all(np.isfinite(rhs)) and np.allclose(lhs, rhs, rtol=1e-6, atol=1e-300))
+
+
+def equations(ins) -> str:
+    """The LaTeX of the inspected run's last real step, numbers substituted."""
+    rule = RULES[ins.kind]
+    if ins.step < 1:
+        return (f"$${rule}$$<p>step 0: the start "
+                f"$\\theta_0 = {vec(ins.theta)}$ (no step taken yet)</p>")
+    g, prev, now, u, lr = ins.grad, ins.theta_prev, ins.theta, ins.update, ins.lr
+    q, mu, lam = ins.quantities, ins.momentum, ins.weight_decay
+    gl = g + lam * prev                              # torch's coupled weight decay
+    G = vec(g) if lam == 0 else rf"\left({vec(g)} + {tex(lam)}\,{vec(prev)}\right)"
+    t = ins.step
+    lines = [rule, rf"t = {t}:"]
+    line = None
+    if ins.kind == "GD" and _holds(u, -lr * gl):
+        line = rf"{vec(now)} = {vec(prev)} - {tex(lr)}\,{G}"
+    elif ins.kind == "Momentum" and "velocity" in q and _holds(u, -lr * q["velocity"]):
+        lines.append(rf"\mu = {tex(mu)},\ b_{{{t}}} = {vec(q['velocity'])}")
+        line = rf"{vec(now)} = {vec(prev)} - {tex(lr)}\,{vec(q['velocity'])}"
+    elif (ins.kind == "Nesterov" and "velocity" in q
+          and _holds(u, -lr * (gl + mu * q["velocity"]))):
+        lines.append(rf"\mu = {tex(mu)},\ b_{{{t}}} = {vec(q['velocity'])}")
+        line = (rf"{vec(now)} = {vec(prev)} - {tex(lr)}\,\left({G} + {tex(mu)}\,"
+                rf"{vec(q['velocity'])}\right)")
+    elif (ins.kind == "Adam" and "m_hat" in q and "eff_lr" in q
+          and _holds(u, -q["eff_lr"] * q["m_hat"])):
+        lines.append(rf"\hat m_{{{t}}} = {vec(q['m_hat'])},\ \eta_{{\mathrm{{eff}}}} = "
+                     rf"\frac{{\eta}}{{\sqrt{{\hat v_{{{t}}}}}+\epsilon}} = {vec(q['eff_lr'])}")
+        line = (rf"{vec(now)} = {vec(prev)} - {vec(q['eff_lr'])} \odot {vec(q['m_hat'])}")
+    if line is None:
+        shown = [rf"{QUANTITY_NAMES.get(k, k)} = {vec(v)}" for k, v in q.items()
+                 if k != "lookahead"]
+        lines.append(rf"g_{{{t}}} = {vec(g)}" + "".join(rf",\ {s}" for s in shown))
+        line = rf"\theta_{{{t}}} = \theta_{{{t - 1}}} + u_{{{t}}} = {vec(prev)} + {vec(u)} " \
+               rf"= {vec(now)}"
+    lines.append(line)
+    return "".join(f"$${x}$$" for x in lines)
+
+
+def numbers_table(ins, f_min) -> str:
+    """An HTML table of the inspected run's last real step."""
+    rows = [("run", html.escape(ins.label)), ("step t", str(ins.step)),
+            ("L(θ_t)", num(ins.loss, 6))]
+    if f_min is not None:
+        rows.append(("L − L*", num(ins.loss - f_min, 4)))
+    if ins.step >= 1:
+        rows += [("‖g_t‖ = ‖∇L(θ_{t−1})‖", num(np.linalg.norm(ins.grad))),
+                 ("η_t (this step's)", num(ins.lr)),
+                 ("‖u_t‖", num(np.linalg.norm(ins.update)))]
+    for k, v in ins.quantities.items():
+        rows.append((k, " ".join(num(x) for x in np.ravel(v))))
+    body = "".join(f"<tr><td style='padding-right:12px'>{k}</td><td><code>{v}</code></td></tr>"
+                   for k, v in rows)
+    return f"<table style='font-size:15px'>{body}</table>"
+
+
+class MathPanel:
+    """The rules of the raced kinds, and the inspected run's last real step."""
+
+    def __init__(self):
+        self.rules = W.HTMLMath(style={"font_size": "14px"})
+        self.head = W.HTML()
+        self.math = W.HTMLMath(layout=W.Layout(min_height="120px"),
+                               style={"font_size": "15px"})
+        self.numbers = W.HTML()
+        self.widget = W.VBox([self.head, self.math, self.numbers, self.rules],
+                             layout=W.Layout(width="100%", min_width="360px"))
+        self.f_min = None
+
+    def configure(self, style) -> None:
+        self.f_min = style.f_min
+        raced = [k for k in kinds.names() if k in set(style.kinds)]
+        rows = "".join(f"<tr><td style='padding-right:10px'><b>{k}</b></td>"
+                       f"<td>$${RULES[k]}$$</td></tr>" for k in raced)
+        self.rules.value = f"<table>{rows}</table>"
+
+    def draw(self, view) -> None:
+        ins = view.inspect
+        if ins is None:
+            return
+        head = ""
+        if ins.stop:
+            head = (f"<div style='color:#8A3B00;font-size:15px'>{html.escape(ins.stop)} "
+                    f"The last step really taken was step {ins.step}"
+                    f"{f' (η = {num(ins.lr)})' if ins.step else ''}:</div>")
+        self.head.value = head
+        self.math.value = equations(ins)
+        self.numbers.value = numbers_table(ins, self.f_min)

@@ -1,0 +1,196 @@
+r"""The loss-surface figure: heat map, contours, trajectories, points, minima, arrows.
+
+Every element is one bqplot mark holding all runs, created once and updated in place:
+
+* ``HeatMap`` of :math:`\log_{10}(L - L_{\min} + \epsilon)` where ``problem.log_scale``
+  (else :math:`L`) and ONE ``Lines`` mark of contours -- recomputed only when
+  ``configure`` brings a new surface;
+* trajectories (one line per run), current points, the minima and the start
+  :math:`\theta_0`;
+* at the inspected run's point, ONE ``Lines`` mark of arrows, every one from the
+  history or the engine: the direction :math:`-\nabla L`, the last update really taken,
+  the optimizer's own next update (the engine's ``update`` of the current state, or the
+  history's next row when scrubbed back) and Nesterov's look-ahead where the engine
+  reports one;
+* a transparent ``Image`` over the plot: a click reports the point (the new start).
+
+The :class:`~descentlab.widgets.ui.figures.Key` of runs and arrows sits beside the
+figure, never over :math:`\theta_0`.
+"""
+
+from __future__ import annotations
+
+import html
+import struct
+import zlib
+from collections.abc import Callable
+
+import bqplot as bq
+import ipywidgets as W
+import numpy as np
+
+from descentlab.engine import problems
+from descentlab.widgets.core.decimate import at_least_two
+from descentlab.widgets.ui.figures import Key, arrow_path, axis, contour_path, figure
+from descentlab.widgets.ui.palette import SURFACE_COLORS
+
+__all__ = ["SurfaceChart", "surface_color", "VECTOR_LABELS", "VECTOR_COLORS", "GRID_N"]
+
+VECTOR_LABELS = ("−∇L (direction)", "update u (last step taken)",
+                 "next update (the optimizer's)", "Nesterov look-ahead")
+VECTOR_COLORS = ("#000000", "#D55E00", "#0072B2", "#CC79A7")
+GRID_N = 120
+
+
+def _png(r: int, g: int, b: int, a: int) -> bytes:
+    """A 1x1 RGBA PNG (the click overlay; alpha 1/255 so it is invisible but hit)."""
+    def chunk(kind, data):
+        return struct.pack(">I", len(data)) + kind + data + struct.pack(
+            ">I", zlib.crc32(kind + data) & 0xFFFFFFFF)
+    ihdr = struct.pack(">IIBBBBB", 1, 1, 8, 6, 0, 0, 0)
+    raw = zlib.compress(bytes([0, r, g, b, a]))
+    return b"\x89PNG\r\n\x1a\n" + chunk(b"IHDR", ihdr) + chunk(b"IDAT", raw) + chunk(b"IEND", b"")
+
+
+def surface_color(problem, Z: np.ndarray) -> tuple[np.ndarray, str]:
+    r"""The heat-map values and the colour-bar label: :math:`\log_{10}(L - L_{\min} +
+    \epsilon)` with :math:`\epsilon = 10^{-6}(L_{\max} - L_{\min})` on log-scaled
+    surfaces, else L.  Non-finite values become the largest finite one."""
+    Z = np.asarray(Z, dtype=np.float64)
+    finite = np.isfinite(Z)
+    top = Z[finite].max() if finite.any() else 0.0
+    Z = np.where(finite, Z, top)
+    if problem.log_scale:
+        lo = Z.min()
+        eps = max(1e-6 * (Z.max() - lo), 1e-12)
+        return np.log10(Z - lo + eps), "log₁₀(L − L_min)"
+    return Z, "L(θ)"
+
+
+class SurfaceChart:
+    """The surface figure with its key beside it.  ``on_pick(x, y)``: a click."""
+
+    def __init__(self, on_pick: Callable[[float, float], object] | None = None,
+                 width: str = "540px", height: str = "500px"):
+        self.on_pick = on_pick
+        self.sx, self.sy = bq.LinearScale(), bq.LinearScale()
+        self.sc = bq.ColorScale(colors=list(SURFACE_COLORS))
+        sc = {"x": self.sx, "y": self.sy}
+        self.heat = bq.HeatMap(x=np.array([0.0, 1.0]), y=np.array([0.0, 1.0]),
+                               color=np.zeros((2, 2)), scales={**sc, "color": self.sc})
+        self.contours = bq.Lines(x=np.array([np.nan]), y=np.array([np.nan]), scales=sc,
+                                 colors=["#56657A"], stroke_width=1, opacities=[0.6])
+        self.paths = bq.Lines(x=np.full((1, 2), np.nan), y=np.full((1, 2), np.nan),
+                              scales=sc, stroke_width=2.5)
+        self.points = bq.Scatter(x=np.zeros(0), y=np.zeros(0), scales=sc, default_size=90,
+                                 stroke="white", stroke_width=1.5)
+        self.minima = bq.Scatter(x=np.zeros(0), y=np.zeros(0), scales=sc, marker="cross",
+                                 colors=["#000000"], default_size=110, opacities=[0.9])
+        self.start = bq.Scatter(x=np.zeros(0), y=np.zeros(0), scales=sc, marker="square",
+                                colors=["#FFFFFF"], stroke="#000000", default_size=70)
+        self.vectors = bq.Lines(x=np.full((4, 6), np.nan), y=np.full((4, 6), np.nan),
+                                scales=sc, colors=list(VECTOR_COLORS), stroke_width=3)
+        self.overlay = bq.Image(image=W.Image(value=_png(255, 255, 255, 1), format="png"),
+                                scales=sc, x=np.array([0.0, 1.0]), y=np.array([0.0, 1.0]))
+        self.overlay.on_element_click(self._clicked)
+        self.cbar = bq.ColorAxis(scale=self.sc, side="right", label="",
+                                 tick_style={"font-size": "13px"})
+        self.figure = figure(
+            [self.heat, self.contours, self.paths, self.minima, self.start, self.vectors,
+             self.points, self.overlay],
+            [axis(self.sx, "θ₁ = x"), axis(self.sy, "θ₂ = y", side="left"), self.cbar],
+            width=width, height=height, margin={"right": 90}, padding_x=0, padding_y=0)
+        self.key = Key(width="190px")
+        arrows = "".join(
+            f"<div style='display:flex;align-items:center;gap:6px'><span style='flex:none;"
+            f"width:18px;height:3px;background:{c}'></span><span>{html.escape(t)}</span>"
+            f"</div>" for c, t in zip(VECTOR_COLORS, VECTOR_LABELS, strict=True))
+        self.arrows_key = W.HTML(f"<div style='font-size:13px;margin-top:10px'>"
+                                 f"<b>arrows (inspected run)</b>{arrows}</div>",
+                                 layout=W.Layout(width="190px"))
+        self.widget = W.HBox([self.figure, W.VBox([self.key.widget, self.arrows_key])])
+        self.surface = None
+        self.span = np.ones(2)
+
+    # ---- picking the start
+
+    def _clicked(self, mark, content):
+        data = (content or {}).get("data") or {}
+        x, y = data.get("click_x"), data.get("click_y")
+        if x is None or y is None or self.on_pick is None:
+            return
+        self.on_pick(float(x), float(y))
+
+    # ---- configure: runs' colours; a new surface (heavy: grid and contours)
+
+    def configure(self, style) -> None:
+        p = style.problem
+        if self.surface != (p.name, tuple(sorted(p.params.items()))):
+            self._surface(p)
+        with self.paths.hold_sync():
+            self.paths.colors = list(style.colors)
+        with self.points.hold_sync():
+            self.points.colors = list(style.colors)
+        with self.start.hold_sync():
+            self.start.x, self.start.y = np.array([style.start[0]]), np.array([style.start[1]])
+        self.key.show(style.colors, style.labels, style.key_title, style.ramp)
+
+    def _surface(self, problem, n: int = GRID_N) -> None:
+        xs, ys, Z = problems.grid(problem, n)
+        C, label = surface_color(problem, Z)
+        cx, cy = contour_path(xs, ys, C)
+        (x0, x1), (y0, y1) = problem.domain
+        self.surface = (problem.name, tuple(sorted(problem.params.items())))
+        self.span = np.array([x1 - x0, y1 - y0])
+        with self.sx.hold_sync():
+            self.sx.min, self.sx.max = float(x0), float(x1)
+        with self.sy.hold_sync():
+            self.sy.min, self.sy.max = float(y0), float(y1)
+        with self.heat.hold_sync():
+            self.heat.x, self.heat.y, self.heat.color = xs, ys, C
+        with self.contours.hold_sync():
+            self.contours.x, self.contours.y = cx, cy
+        with self.minima.hold_sync():
+            m = problem.minima
+            self.minima.x, self.minima.y = m[:, 0], m[:, 1]
+        with self.overlay.hold_sync():
+            self.overlay.x, self.overlay.y = np.array([x0, x1]), np.array([y0, y1])
+        self.cbar.label = label
+        self.figure.title = problem.name.replace("_", " ")
+
+    # ---- per frame
+
+    def display_paths(self, view) -> tuple[np.ndarray, np.ndarray]:
+        """``(R, n)`` x and y of the decimated trajectories, clipped far outside the plot
+        (a diverged run stays drawable) and NaN where not finite."""
+        P = view.params[:, :, :2]
+        lim = 1e3 * float(self.span.max())
+        xy = np.where(np.isfinite(P), np.clip(P, -lim, lim), np.nan)
+        return xy[:, :, 0].T, xy[:, :, 1].T
+
+    def arrows(self, view) -> np.ndarray:
+        """``(4, 2, 2)`` arrows (tail, head) at the inspected run's point, NaN if absent."""
+        r = 0 if view.inspect is None else view.inspect.run
+        theta, grad = view.theta[r, :2], view.grad[r, :2]
+        out = np.full((4, 2, 2), np.nan)
+        g = grad / self.span
+        gnorm = np.linalg.norm(g)
+        if np.isfinite(gnorm) and gnorm > 0:
+            out[0] = [theta, theta - 0.1 * g / gnorm * self.span]
+        out[1] = [theta - view.last_update[r, :2], theta]
+        out[2] = [theta, theta + view.next_update[r, :2]]
+        out[3] = [theta, view.lookahead[r, :2]]
+        return out
+
+    def draw(self, view) -> None:
+        x, y = self.display_paths(view)
+        with self.paths.hold_sync():
+            self.paths.x, self.paths.y = at_least_two(x), at_least_two(y)
+        with self.points.hold_sync():
+            last_x, last_y = x[:, -1], y[:, -1]
+            ok = np.isfinite(last_x) & np.isfinite(last_y)
+            self.points.x, self.points.y = np.where(ok, last_x, 0.0), np.where(ok, last_y, 0.0)
+        a = self.arrows(view)
+        vx, vy = arrow_path(a[:, 0], a[:, 1], self.span)
+        with self.vectors.hold_sync():
+            self.vectors.x, self.vectors.y = vx, vy
