@@ -64,6 +64,8 @@ __all__ = [
     "start_record",
     "train_step",
     "train",
+    "batch_rows",
+    "stack_batch_rows",
 ]
 
 DEFAULT_METRICS = {
@@ -156,6 +158,8 @@ class TrainRecord(NamedTuple):
     best_epoch: np.ndarray | None  # (R,) early stopping's best epoch (None without it)
     opt_state: Any
     stop_detail: np.ndarray | None = None  # (R,) str: cause of a "diverged" stop, else ""
+    batch_rows: np.ndarray | None = None   # (R, B) int: the rows each run's batch used this
+    #                                        iteration, -1 for a run already stopped
 
 
 DEFAULT_RULES = TrainRules()  # 10 epochs, no tolerances, task-default metrics (immutable)
@@ -301,7 +305,7 @@ def start_record(state: TrainState) -> TrainRecord:
                        state.active, state.stop_reason, state.stop_step, state.stop_epoch,
                        True, state.scores,
                        None if state.early is None else state.early.best_epoch,
-                       state.opt_state, _detail(state))
+                       state.opt_state, _detail(state), np.zeros((R, 0), np.int64))
 
 
 def train_step(model, dataset, optimizer, state: TrainState,
@@ -357,8 +361,30 @@ def train_step(model, dataset, optimizer, state: TrainState,
                          s.active, s.stop_reason, s.stop_step, s.stop_epoch,
                          scores is not None, scores,
                          None if s.early is None else s.early.best_epoch, s.opt_state,
-                         s.stop_detail)
+                         s.stop_detail, batch_rows(idx, active))
     return new_state, record
+
+
+def batch_rows(idx: np.ndarray, active: np.ndarray) -> np.ndarray:
+    r"""``(R, B)`` the dataset rows of each run's mini-batch :math:`\mathcal{B}_t`: the
+    shared ``(B,)`` indices repeated, or the per-run ``(R, B)`` ones; ``-1`` for the runs not
+    ``active`` (stopped before the iteration: they used no batch)."""
+    R = active.shape[0]
+    rows = np.broadcast_to(idx, (R, idx.shape[-1]))
+    return np.where(active[:, None], rows, -1).astype(np.int64, copy=False)
+
+
+def stack_batch_rows(parts) -> np.ndarray:
+    """One ``(sum R_g, max B_g)`` array from the ``(R_g, B_g)`` batch rows of several groups
+    of runs (e.g. one group per batch size), shorter rows padded with ``-1``."""
+    parts = [np.asarray(p, dtype=np.int64) for p in parts]
+    width = max((p.shape[1] for p in parts), default=0)
+    out = np.full((sum(p.shape[0] for p in parts), width), -1, dtype=np.int64)
+    r = 0
+    for p in parts:
+        out[r:r + p.shape[0], :p.shape[1]] = p
+        r += p.shape[0]
+    return out
 
 
 def _epoch_end(model, dataset, state: TrainState, rules: TrainRules, fields) -> TrainState:
@@ -452,7 +478,9 @@ class TrainHistory:
 
     Iteration level (row 0 = the start): ``iterations (T+1,)``, ``epochs (T+1,)``,
     ``params (T+1, R, P)``, ``train_loss (T+1, R)``, ``lr (T+1, R)``, ``grad_norm (T+1, R)``,
-    ``update_norm (T+1, R)``, ``active (T+1, R)``.  Epoch level (row 0 = epoch 0):
+    ``update_norm (T+1, R)``, ``active (T+1, R)``, ``batch_rows (T+1, R, B)`` (the dataset
+    rows of each run's mini-batch, ``-1`` padded: a short last batch, a stopped run, the
+    start).  Epoch level (row 0 = epoch 0):
     ``epoch_index (E+1,)``, ``epoch_iteration (E+1,)``, ``epoch_params (E+1, R, P)`` and
     ``metric(name) (E+1, R)`` for every epoch metric.  ``stop_reason``, ``stop_step``,
     ``stop_epoch``, ``stop_detail`` and ``best_epoch`` are the latest record's.  Storage grows
@@ -476,12 +504,17 @@ class TrainHistory:
             self._it = Buffers({"iteration": ((), i), "epoch": ((), i), "params": ((R, P), f),
                                 "train_loss": ((R,), f), "lr": ((R,), f),
                                 "grad_norm": ((R,), f), "update_norm": ((R,), f),
-                                "active": ((R,), bool)})
+                                "active": ((R,), bool), "batch_rows": ((R, 0), i)},
+                               pad={"batch_rows": -1})
+        rows = getattr(record, "batch_rows", None)
+        if rows is None:  # a record made without them: from ``batch`` (all runs)
+            b = np.asarray(record.batch, dtype=np.int64)
+            rows = np.broadcast_to(b, (R, b.shape[-1])) if b.size else np.zeros((R, 0), int)
         self._it.append(iteration=record.iteration, epoch=record.epoch, params=params,
                         train_loss=record.train_loss, lr=record.lr,
                         grad_norm=np.linalg.norm(record.grad, axis=1),
                         update_norm=np.linalg.norm(record.update, axis=1),
-                        active=record.active)
+                        active=record.active, batch_rows=rows)
         if record.epoch_end:
             names = tuple(record.metrics)
             if self._ep is None:
@@ -521,6 +554,8 @@ class TrainHistory:
     grad_norm = property(lambda self: self._arr("grad_norm"), doc="(T+1, R) batch grad norms")
     update_norm = property(lambda self: self._arr("update_norm"), doc="(T+1, R) update norms")
     active = property(lambda self: self._arr("active"), doc="(T+1, R) still running")
+    batch_rows = property(lambda self: self._arr("batch_rows"),
+                          doc="(T+1, R, B) rows of each run's batch, -1 padded")
     epoch_index = property(lambda self: self._epoch_arr("epoch"), doc="(E+1,) epochs")
     epoch_iteration = property(lambda self: self._epoch_arr("iteration"),
                                doc="(E+1,) iteration that closed each epoch")
@@ -565,7 +600,7 @@ class TrainHistory:
         rows = []
         if self._it is None:
             return rows
-        it = {k: self._it.view(k) for k in self._it.names if k != "params"}
+        it = {k: self._it.view(k) for k in self._it.names if k not in ("params", "batch_rows")}
         for i in range(len(self)):
             for r in range(it["train_loss"].shape[1]):
                 rows.append({"iteration": int(it["iteration"][i]), "epoch": int(it["epoch"][i]),
