@@ -184,9 +184,9 @@ def check_upload(value, max_bytes: int = MAX_UPLOAD_BYTES) -> tuple[bytes, str]:
     if len(value) != 1:
         raise ValueError(f"upload must be {ALLOWED_UPLOAD}; got {len(value)} files")
     entry = value[0]
-    if not isinstance(entry, dict):
-        raise ValueError(f"upload must be {ALLOWED_UPLOAD}; got a "
-                         f"{type(entry).__name__} instead of a file")
+    if not isinstance(entry, dict) or "__invalid__" in entry:
+        kind = entry["__invalid__"] if isinstance(entry, dict) else type(entry).__name__
+        raise ValueError(f"upload must be {ALLOWED_UPLOAD}; got a {kind} instead of a file")
     missing = [k for k in ("name", "content") if k not in entry]
     if missing:
         raise ValueError(f"upload is missing the field {', '.join(map(repr, missing))}; "

@@ -211,8 +211,7 @@ class ModelsLab(Lab):
         however many traits the edit set)."""
         cfg = self.model.config()
         old = self.session.cfg
-        if (cfg.start, cfg.steps, cfg.plane) == (old.start, old.steps, old.plane) \
-                if cfg.plane is old.plane else False:
+        if cfg.plane is old.plane and cfg.start == old.start and cfg.steps == old.steps:
             return
         self.player.pause()
         self.session.restart(cfg)
