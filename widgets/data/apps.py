@@ -1,0 +1,75 @@
+r"""The data apps, each built in one line by a notebook and returning its lab.
+
+>>> from descentlab.widgets.data import batch_size_explorer
+>>> batch_size_explorer()                 # doctest: +SKIP
+
+Each lab is displayable itself and built paused at iteration 0.
+"""
+
+from __future__ import annotations
+
+from descentlab.engine import kinds
+
+from .config import DataModel, Run
+from .lab import GENERATED, BatchSizeLab, EarlyStoppingLab, RegularizationLab
+
+__all__ = ["batch_size_explorer", "early_stopping_trainer", "regularization_explorer"]
+
+
+def batch_size_explorer(dataset: str = "linear", batch_sizes=(1, 8, 32, 128, None),
+                        kind: str = "GD", lr: float | None = None, lrs=None,
+                        epochs: int = 10, n: int = 400, seed: int = 0) -> BatchSizeLab:
+    r"""Mini-batch SGD with several batch sizes on the same data, same seed (a fair race).
+
+    ``None`` in ``batch_sizes`` is the full batch :math:`B = N`.  Each batch size has its
+    own learning rate (``lrs``, one per batch size; default ``lr`` for all, and ``lr``
+    defaults to the kind's usual start, :data:`descentlab.engine.kinds.FIELD_LR`: 1e-2 for
+    SGD).  Loss per iteration shows the noise of small batches; loss per epoch compares
+    equal passes over the data (an epoch is :math:`\lceil N/B \rceil` iterations); the
+    gradient-noise tab shows :math:`\mathbb{E}\lVert g_{\mathcal B}-\nabla L\rVert^2`
+    falling with B.  Typical batch sizes in practice: 32-128.
+    """
+    params = {"n": n} if dataset in GENERATED else {}
+    base = kinds.FIELD_LR.get(kind, 1e-2) if lr is None else lr
+    model = DataModel(dataset=dataset, dataset_params=params, epochs=epochs, seed=seed,
+                      runs=[Run(kind, base, 1)])
+    N = model.built().n_train                 # the data set, built once and kept
+    sizes = [N if b is None else int(b) for b in batch_sizes]
+    rates = [base] * len(sizes) if lrs is None else [float(v) for v in lrs]
+    if len(rates) != len(sizes):
+        raise ValueError(f"lrs must give one learning rate per batch size ({len(sizes)}); "
+                         f"got {len(rates)}")
+    model.runs = [Run(kind, v, B) for B, v in zip(sizes, rates, strict=True)]
+    return BatchSizeLab(model, filename=f"batch_sizes_{dataset}.csv")
+
+
+def early_stopping_trainer(degree: int = 12, kind: str = "Adam", lrs=(0.01, 0.003),
+                           batch_size: int = 8, patience: int = 5, min_delta: float = 0.0,
+                           epochs: int = 1000, n: int = 30, noise: float = 0.3,
+                           seed: int = 0) -> EarlyStoppingLab:
+    """Polynomial features of a high degree on few points overfit: the validation loss
+    turns up while the training loss keeps falling.  Early stopping watches the validation
+    loss, stops after ``patience`` epochs (5, the common default) without an improvement
+    larger than ``min_delta``, marks the best epoch and (restore best) puts its parameters
+    back."""
+    model = DataModel(dataset="polynomial", dataset_params={"n": n, "noise": noise},
+                      degree=degree, epochs=epochs, seed=seed, early_stopping=True,
+                      patience=patience, min_delta=min_delta,
+                      runs=[Run(kind, float(v), batch_size) for v in lrs])
+    return EarlyStoppingLab(model, filename="early_stopping.csv")
+
+
+def regularization_explorer(lam: float = 0.1, degree: int = 15, lr: float = 0.01,
+                            batch_size: int = 4, epochs: int = 400, n: int = 20,
+                            noise: float = 0.3, seed: int = 0) -> RegularizationLab:
+    r"""No regularization, an L2 penalty in the loss (Adam on
+    :math:`L + \frac{\lambda}{2}\lVert w\rVert^2`) and decoupled weight decay (AdamW,
+    :math:`\theta \leftarrow \theta(1-\eta\lambda)`) side by side at the same
+    :math:`\lambda`, on few points with high-degree polynomial features that overfit.
+    The λ slider runs from 1e-5 to 1: past the usual 1e-4..1e-2, over-regularizing
+    (underfitting) is reachable."""
+    model = DataModel(dataset="polynomial", dataset_params={"n": n, "noise": noise},
+                      degree=degree, epochs=epochs, seed=seed,
+                      runs=[Run("Adam", lr, batch_size), Run("Adam", lr, batch_size, lam),
+                            Run("AdamW", lr, batch_size, 0.0, lam)])
+    return RegularizationLab(model, filename="regularization.csv")

@@ -1,0 +1,456 @@
+r"""The data labs: :class:`DataLab` (the shape every data app shares) and one subclass per
+app with its own controls.
+
+Controls -> :class:`~.config.DataModel` (validated; a rejected value is shown under its
+control and the last good state is kept; what validation built is cached) ->
+:meth:`DataSession.update <.session.DataSession.update>` (restart for a change of what a
+run *is*, live retune otherwise) -> :meth:`~descentlab.widgets.core.lab.Lab.configure`
+(style) -> :meth:`~descentlab.widgets.core.lab.Lab.render` (one :class:`~.session.View`
+drawn by the charts on screen).  Builds paused at iteration 0.
+"""
+
+from __future__ import annotations
+
+import html
+
+import ipywidgets as W
+import numpy as np
+import traitlets as T
+
+from descentlab.engine import batching, kinds
+from descentlab.engine import data as D
+from descentlab.widgets.core.lab import Lab, Layout
+from descentlab.widgets.ui.controls import BOX, STYLE, Field, field
+from descentlab.widgets.ui.format import num
+from descentlab.widgets.ui.palette import OKABE_ITO, run_colors
+
+from .build import MAX_UPLOAD_BYTES, read_upload, upload_dataset
+from .charts import (
+    POINT_COLORS,
+    DataChart,
+    DataStyle,
+    EpochLoss,
+    IterationLoss,
+    Points,
+    TrainValChart,
+    class_colors,
+)
+from .config import DataModel, with_field
+from .panels import BatchSurface, MetricsPanel, NoiseChart
+from .session import DataSession
+
+__all__ = ["DataLab", "BatchSizeLab", "EarlyStoppingLab", "RegularizationLab", "ColorBook",
+           "SafeUpload", "parse_ints", "parse_floats", "CHARTS", "GENERATED"]
+
+CHARTS = {"data": DataChart, "loss": IterationLoss, "loss_epoch": EpochLoss,
+          "epochs": TrainValChart, "surface": BatchSurface, "noise": NoiseChart}
+"""Every chart a data lab can show, by name; a lab builds only those in its layout."""
+
+GENERATED = ("linear", "polynomial", "moons", "circles", "blobs2")
+"""Data sets made by a generator (they take ``n``)."""
+
+
+# ---------------------------------------------------------------------------- parsing
+
+
+def parse_ints(text: str, name: str = "batch sizes") -> list[int]:
+    """``"1, 8, 32"`` -> ``[1, 8, 32]``; ValueError naming ``name`` otherwise."""
+    try:
+        out = [int(v) for v in str(text).replace(";", ",").split(",") if v.strip()]
+    except ValueError:
+        raise ValueError(f"{name} must be integers separated by commas; got {text!r}") \
+            from None
+    if not out:
+        raise ValueError(f"{name} must list at least one integer; got {text!r}")
+    return out
+
+
+def parse_floats(text: str, count: int, name: str = "learning rates") -> list[float]:
+    """``"0.1, 0.01"`` -> one value per run (one value alone is every run's)."""
+    try:
+        out = [float(v) for v in str(text).replace(";", ",").split(",") if v.strip()]
+    except ValueError:
+        raise ValueError(f"{name} must be numbers separated by commas; got {text!r}") \
+            from None
+    if len(out) == 1:
+        return out * count
+    if len(out) != count:
+        raise ValueError(f"{name}: give one value for every run or one per run ({count} "
+                         f"runs); got {len(out)}")
+    return out
+
+
+# ---------------------------------------------------------------------------- colours
+
+
+class ColorBook:
+    """Colours that follow the run, not its list position.
+
+    ``sweep="batch_size"``: a run's colour is its batch size's place on the sequential
+    ramp, :math:`\\log B / \\log N` (same B, same colour, whatever else is in the list).
+    Otherwise a run keeps the Okabe-Ito colour first given to what it is -- its kind,
+    batch size, and whether it has an L2 penalty or weight decay (and its rank among
+    equal runs) -- so tuning a run or adding another keeps every colour."""
+
+    RAMP = 256
+
+    def __init__(self, sweep: str | None = None):
+        self.sweep = sweep
+        self.book: dict[tuple, str] = {}
+        self._ramp = run_colors(self.RAMP, sequential=True)
+
+    def colors(self, runs, n_train: int) -> list[str]:
+        if self.sweep == "batch_size":
+            top = np.log(max(n_train, 2))
+            return [self._ramp[int(round((self.RAMP - 1) * min(np.log(r.batch_size) / top,
+                                                                1.0)))] for r in runs]
+        seen: dict[tuple, int] = {}
+        out = []
+        for r in runs:
+            what = (r.kind, r.batch_size, r.l2 > 0, r.weight_decay > 0)
+            seen[what] = seen.get(what, -1) + 1
+            key = (*what, seen[what])
+            if key not in self.book:
+                used = set(self.book.values())
+                free = [c for c in OKABE_ITO if c not in used]
+                self.book[key] = free[0] if free else OKABE_ITO[len(self.book) % 7]
+            out.append(self.book[key])
+        return out
+
+
+# ---------------------------------------------------------------------------- upload
+
+
+def _files(js, _widget) -> tuple:
+    """A browser's FileUpload value, taken as it comes (checked by :func:`.read_upload`)."""
+    if js is None:
+        return ()
+    return tuple(js) if isinstance(js, list) else (js,)
+
+
+class SafeUpload(W.FileUpload):
+    """A FileUpload whose value is whatever the browser sent (never an exception while
+    deserializing); the lab checks it (:func:`.build.read_upload`)."""
+
+    value = T.Tuple(help="the uploaded files as sent").tag(
+        sync=True, from_json=_files, to_json=lambda v, _w: [], echo_update=False)
+
+
+# ---------------------------------------------------------------------------- the lab
+
+
+class DataLab(Lab):
+    """What every data app shares: model, session, the charts of its layout, colours that
+    follow the runs, live retuning.  Subclasses set ``layout``, ``title`` and
+    :meth:`controls`."""
+
+    step_name = "iteration"
+    sweep: str | None = None
+    key_title = "runs"
+
+    def __init__(self, model: DataModel, filename: str = "training.csv"):
+        self.model = model
+        self.filename = filename
+        self.book = ColorBook(self.sweep)
+        names = {*self.layout.left, *(n for _, n in self.layout.tabs)}
+        self.charts = {n: CHARTS[n]() for n in CHARTS if n in names}
+        self.panels = {"metrics": MetricsPanel()} if "metrics" in self.layout.bottom else {}
+        extras = {"fit"} if "data" in self.charts else set()
+        extras |= {n for n in ("surface", "noise") if n in self.charts}
+        extras |= {"metrics"} if self.panels else set()
+        self.session = DataSession(model.config(), model.builder, extras)
+        self.session.selected = model.selected
+        watched = [n for n in model.trait_names() if n not in ("selected",)
+                   and not n.startswith("_")]
+        model.observe(self._changed, watched)
+        model.observe(self._selected, "selected")
+        self.start()
+
+    # ---- model -> session -> charts
+
+    def _changed(self, change) -> None:
+        try:
+            restarted = self.session.update(self.model.config())
+        except ValueError as err:          # validated already; never lose the last state
+            self.errors.show(str(err))
+            return
+        if restarted:
+            self._view_step = None
+        self.configure()
+        self.render()
+        self.refresh()
+
+    def _selected(self, change) -> None:
+        self.session.selected = change["new"]
+        self.configure()
+        self.render(self._view_step)
+
+    def refresh(self) -> None:
+        """Update the lab's own texts after a change (subclasses)."""
+
+    # ---- style
+
+    def style(self) -> DataStyle:
+        s = self.session
+        ds, prep = s.dataset, s.built.prepared
+        runs = s.start_cfg.runs
+        colors = tuple(self.book.colors(runs, s.N))
+        classify = ds.task != "regression"
+        if classify:
+            F = ds.X_train.shape[1]
+            j = min(1, F - 1)
+            tx, ty, vx, vy = ds.X_train[:, 0], ds.X_train[:, j], ds.X_val[:, 0], ds.X_val[:, j]
+            cols = class_colors(max(ds.n_classes, 2))
+            train = Points(tx, ty, [cols[int(c)] for c in ds.y_train])
+            val = Points(vx, vy, [cols[int(c)] for c in ds.y_val])
+            classes = tuple((f"class {k}", cols[k]) for k in range(max(ds.n_classes, 2)))
+            names = (ds.feature_names[0], ds.feature_names[j])
+        else:
+            tx, ty, vx, vy = ds.X_train[:, 0], ds.y_train, ds.X_val[:, 0], ds.y_val
+            train, val = Points(tx, ty, [POINT_COLORS[0]]), Points(vx, vy, [POINT_COLORS[1]])
+            classes = ()
+            names = (ds.feature_names[0], ds.target_name)
+        if prep.mode in ("curve", "boundary"):
+            x_range = (float(prep.xs[0]), float(prep.xs[-1]))
+        else:
+            x_range = _span(tx, vx, 0.05)
+        y_range = (float(prep.ys[0]), float(prep.ys[-1])) if prep.mode == "boundary" \
+            else _span(ty, vy, 0.15)
+        ramp = ("batch size", [r.batch_size for r in runs]) if self.sweep == "batch_size" \
+            else None
+        return DataStyle(colors, tuple(s.labels), self.key_title, ramp, prep.mode, prep.xs,
+                         prep.ys, names, train, val, classes, x_range, y_range,
+                         tuple(s.rules.metrics), tuple(r.batch_size for r in runs), s.N,
+                         s.surface_box)
+
+    # ---- shared controls
+
+    def runs_field(self, description: str, field_name: str, parse, show) -> Field:
+        """A text box for one field of every run (``"1, 8, 32"``), under its own error line."""
+        m = self.model
+        return field(W.Text(description=description, style=STYLE, layout=BOX,
+                            continuous_update=False), m, "runs",
+                     to_model=lambda t: with_field(m.runs, field_name, parse(t)),
+                     from_model=lambda runs: ", ".join(show(getattr(r, field_name))
+                                                       for r in runs))
+
+    def lrs_field(self) -> Field:
+        """Each run's learning rate (one value: all runs); changed while training, a live
+        retune (an event on the charts), else a restart."""
+        return self.runs_field("learning rates η", "lr",
+                               lambda t: parse_floats(t, len(self.model.runs)),
+                               lambda v: num(v))
+
+    def selected_field(self) -> Field:
+        """Which run's mini-batch is ringed on the data (and drawn on the surface)."""
+        dd = W.Dropdown(description="show batch of", style=STYLE, layout=BOX)
+        box = Field(dd)
+        busy = {"on": False}
+
+        def relabel():
+            opts = [(lab, i) for i, lab in enumerate(self.session.labels)]
+            busy["on"] = True
+            try:
+                if list(dd.options) != opts:
+                    dd.options = opts
+                dd.value = self.model.selected
+            finally:
+                busy["on"] = False
+
+        def push(change):
+            if busy["on"] or change["new"] is None:
+                return
+            try:
+                self.model.selected = int(change["new"])
+            except T.TraitError as err:
+                box.errors.show(str(err))
+
+        relabel()
+        dd.observe(push, "value")
+        self._relabel = relabel
+        return box
+
+    def upload_field(self) -> Field:
+        """The one upload path: a CSV file -> :func:`.build.upload_dataset` -> the model's
+        ``custom`` data set.  Its messages appear under it; the app keeps its state."""
+        up = SafeUpload(accept=".csv", multiple=False, description="upload CSV")
+        box = Field(up)
+        self.upload_box = box
+        up.observe(lambda ch: self.upload(ch["new"]), "value")
+        return box
+
+    def upload(self, value) -> None:
+        """Take a FileUpload value as a browser sends it: check it, parse the CSV, use it."""
+        errors = self.upload_box.errors
+        try:
+            got = read_upload(value, MAX_UPLOAD_BYTES)
+            if got is None:
+                return
+            name, content = got
+            self.model.custom = upload_dataset(content, name, self.model.seed)
+        except (ValueError, TypeError, T.TraitError) as err:
+            errors.show(str(err))
+            return
+        except Exception as err:  # noqa: BLE001 - nothing may reach the page as a traceback
+            errors.show(f"the upload could not be read ({type(err).__name__})")
+            return
+        errors.clear()
+
+    def configure(self) -> None:
+        super().configure()
+        relabel = getattr(self, "_relabel", None)
+        if relabel is not None:
+            relabel()
+
+
+def _span(a, b, pad: float) -> tuple[float, float]:
+    lo = float(min(np.min(a), np.min(b) if len(b) else np.inf))
+    hi = float(max(np.max(a), np.max(b) if len(b) else -np.inf))
+    p = pad * (hi - lo + 1e-12)
+    return lo - p, hi + p
+
+
+# ---------------------------------------------------------------------------- the apps' labs
+
+
+class BatchSizeLab(DataLab):
+    """Batch size from 1 (SGD) to N (full-batch GD), each with its own learning rate."""
+
+    title = "Batch size: noise per iteration, progress per epoch"
+    sweep = "batch_size"
+    key_title = "batch size"
+    layout = Layout(left=("data",), tabs=(("loss / iteration", "loss"),
+                                          ("loss / epoch", "loss_epoch"),
+                                          ("gradient noise", "noise"),
+                                          ("mini-batch surface", "surface"),
+                                          ("train vs val", "epochs")),
+                    bottom=("metrics",))
+
+    def controls(self) -> list[W.Widget]:
+        m = self.model
+        self.info = W.HTML()
+        self.refresh()
+        data_box = W.Dropdown(options=[*D.names(), "uploaded"], description="data set",
+                              style=STYLE, layout=BOX,
+                              value="uploaded" if m.custom is not None else m.dataset)
+        data_field = Field(data_box)
+        data_box.observe(lambda ch: self.choose_dataset(ch["new"], data_field), "value")
+        self.data_box = data_box
+        return [
+            self.runs_field("batch sizes", "batch_size", parse_ints, str),
+            self.lrs_field(),
+            field(W.Dropdown(options=kinds.names(), description="optimizer", style=STYLE,
+                             layout=BOX), m, "runs",
+                  to_model=lambda k: with_field(m.runs, "kind", k),
+                  from_model=lambda runs: runs[0].kind),
+            field(W.IntText(description="epochs", style=STYLE, layout=BOX), m, "epochs"),
+            self.info, data_field, self.upload_field(), self.selected_field(),
+        ]
+
+    def choose_dataset(self, name: str, box: Field) -> None:
+        """A named data set (generated ones with the lab's ``n``); "uploaded" waits for
+        a file."""
+        if name == "uploaded":
+            return
+        m = self.model
+        try:
+            with m.hold_trait_notifications():
+                m.custom = None
+                m.dataset_params = {"n": self.n} if name in GENERATED else {}
+                m.dataset = name
+        except (ValueError, T.TraitError) as err:
+            box.errors.show(str(err))
+            return
+        box.errors.clear()
+
+    n = 400
+
+    def refresh(self) -> None:
+        s = self.session
+        items = ", ".join(f"B={g.batch_size}: {batching.iterations_per_epoch(s.N, g.batch_size)}"
+                          for g in s.groups)
+        self.info.value = (
+            f"<span style='font-size:14px'>N = {s.N} training rows; iterations per epoch "
+            f"⌈N/B⌉ — {html.escape(items)}. B = 1 is SGD, B = N full-batch GD; typical "
+            "batch sizes in practice are 32–128. Give each batch size its own learning "
+            "rate to compare stability: small batches need smaller steps.</span>")
+        if hasattr(self, "data_box"):
+            want = "uploaded" if self.model.custom is not None else self.model.dataset
+            if self.data_box.value != want:
+                self.data_box.value = want
+
+
+class EarlyStoppingLab(DataLab):
+    """Overfitting polynomial features and early stopping on the validation loss."""
+
+    title = "Early stopping: stop when validation stops improving"
+    layout = Layout(left=("data",), tabs=(("train vs val", "epochs"),
+                                          ("loss / iteration", "loss")),
+                    bottom=("metrics",))
+
+    def controls(self) -> list[W.Widget]:
+        m = self.model
+        self.rule = W.HTMLMath()
+        self.refresh()
+        return [
+            field(W.IntSlider(min=1, max=20, description="degree d", style=STYLE,
+                              layout=BOX), m, "degree"),
+            field(W.Checkbox(description="early stopping"), m, "early_stopping"),
+            field(W.IntText(description="patience", style=STYLE, layout=BOX), m, "patience"),
+            field(W.FloatText(description="min_delta", style=STYLE, layout=BOX), m,
+                  "min_delta"),
+            field(W.Checkbox(description="restore best"), m, "restore_best"),
+            self.lrs_field(),
+            field(W.IntText(description="max epochs", style=STYLE, layout=BOX), m, "epochs"),
+            self.rule,
+        ]
+
+    def refresh(self) -> None:
+        m = self.model
+        if not m.early_stopping:
+            text = "Early stopping is off: every run trains for its max epochs."
+        else:
+            text = (f"Rule: after each epoch e, the validation loss v<sub>e</sub> improves "
+                    f"when v<sub>e</sub> &lt; v* − min_delta (v* the best so far, "
+                    f"min_delta = {num(m.min_delta)}); a run stops after patience = "
+                    f"{m.patience} epochs in a row without improvement"
+                    + (", and its parameters go back to the best epoch's (restore best)."
+                       if m.restore_best else "."))
+        self.rule.value = f"<span style='font-size:14px'>{text}</span>"
+
+
+class RegularizationLab(DataLab):
+    """No penalty vs an L2 penalty in the loss (Adam) vs decoupled weight decay (AdamW)."""
+
+    title = "L2 penalty vs decoupled weight decay"
+    layout = Layout(left=("data",), tabs=(("train vs val", "epochs"),
+                                          ("loss / iteration", "loss")),
+                    bottom=("metrics",))
+    lam_range = (1e-5, 1.0)
+
+    def controls(self) -> list[W.Widget]:
+        m = self.model
+        lo, hi = (float(np.log10(v)) for v in self.lam_range)
+
+        def runs(v):
+            rs = list(m.runs)
+            rs[1] = rs[1]._replace(l2=float(v))
+            rs[2] = rs[2]._replace(weight_decay=float(v))
+            return rs
+
+        return [
+            field(W.FloatLogSlider(base=10, min=lo, max=hi, step=0.05, description="λ",
+                                   readout_format=".1e", style=STYLE, layout=BOX,
+                                   continuous_update=False), m, "runs",
+                  to_model=runs, from_model=lambda rs: rs[1].l2),
+            field(W.IntSlider(min=1, max=20, description="degree d", style=STYLE,
+                              layout=BOX), m, "degree"),
+            self.lrs_field(),
+            field(W.IntText(description="epochs", style=STYLE, layout=BOX), m, "epochs"),
+            W.HTMLMath("<span style='font-size:14px'>Adam + L2 minimises "
+                       "L + (λ/2)‖w‖²: the penalty's gradient λw is rescaled by Adam's "
+                       "1/√v like every gradient. AdamW shrinks every weight by ηλ per step "
+                       "whatever its gradient history (decoupled weight decay). λ is "
+                       "typically 1e-4 to 1e-2; the slider goes to 1 so that "
+                       "over-regularizing (underfitting) is reachable.</span>"),
+        ]

@@ -1,0 +1,192 @@
+r"""The data labs' other views: the mini-batch surface, the gradient noise, the metrics.
+
+Same interface as :mod:`.charts` (``configure(style)``, ``draw(view)``, ``widget``).
+
+* :class:`BatchSurface` -- for one-feature linear regression, :math:`L(w, b)` on the full
+  training set and :math:`L_{\mathcal B_t}(w, b)` on the mini-batch of iteration
+  :math:`t` (both from :func:`descentlab.engine.models.loss_grid`), each with every run's
+  trajectory, the point :math:`\theta_{t-1}` the step started from and the direction of
+  the full gradient (left) and of the mini-batch gradient the engine stepped with (right);
+* :class:`NoiseChart` -- the gradient noise
+  :math:`\mathbb{E}\lVert g_{\mathcal B} - \nabla L\rVert^2` of each run at its batch size
+  (points) and of the selected run over every batch size (line), log-log;
+* :class:`MetricsPanel` -- the task's metrics on training and validation data per run at
+  the shown iteration, with their formulas (:data:`descentlab.engine.metrics.FORMULAS`).
+"""
+
+from __future__ import annotations
+
+import html
+
+import bqplot as bq
+import ipywidgets as W
+import numpy as np
+
+from descentlab.engine import metrics
+from descentlab.widgets.ui.figures import Key, arrow_path, at_least_two, axis, figure
+from descentlab.widgets.ui.format import num
+from descentlab.widgets.ui.palette import SURFACE_COLORS
+
+__all__ = ["BatchSurface", "NoiseChart", "MetricsPanel"]
+
+
+class BatchSurface:
+    r"""Two heat maps of :math:`L(w, b)`: full data (left) and the current mini-batch
+    (right), each with the runs' paths, points and gradient directions."""
+
+    def __init__(self):
+        self.panels = []
+        figs = []
+        for title in ("full-data loss L(w, b), −∇L", "mini-batch loss L_B(w, b), −g_B"):
+            sx, sy = bq.LinearScale(), bq.LinearScale()
+            sc = {"x": sx, "y": sy}
+            heat = bq.HeatMap(x=np.array([0.0, 1.0]), y=np.array([0.0, 1.0]),
+                              color=np.zeros((2, 2)),
+                              scales={**sc, "color": bq.ColorScale(
+                                  colors=list(SURFACE_COLORS))})
+            paths = bq.Lines(x=np.zeros((1, 2)), y=np.full((1, 2), np.nan), scales=sc,
+                             stroke_width=2)
+            arrows = bq.Lines(x=np.full((1, 6), np.nan), y=np.full((1, 6), np.nan),
+                              scales=sc, stroke_width=2.5)
+            points = bq.Scatter(x=np.zeros(0), y=np.zeros(0), scales=sc, default_size=60,
+                                stroke="black")
+            figs.append(figure([heat, paths, arrows, points],
+                               [axis(sx, "w"), axis(sy, "b", side="left")], title,
+                               width="380px", height="340px"))
+            self.panels.append({"heat": heat, "paths": paths, "arrows": arrows,
+                                "points": points, "sx": sx, "sy": sy})
+        self.key = Key()
+        self.note = W.HTML()
+        self.widget = W.VBox([W.HBox([*figs, self.key.widget]), self.note])
+        self.box = None   # the session's SurfaceBox
+        self._rows_shown = None
+
+    def configure(self, style) -> None:
+        self.box = box = style.surface
+        self._rows_shown = None
+        if box is None:
+            self.note.value = ("<i>The loss surface L(w, b) is drawn for one-feature linear "
+                               "regression (two parameters) only.</i>")
+            return
+        self.note.value = ("<span style='font-size:14px'>At iteration t: the batch the "
+                           "engine drew, its loss surface, and the point θ<sub>t−1</sub> "
+                           "the step started from with the full gradient (left) and the "
+                           "mini-batch gradient (right) it stepped with.</span>")
+        self.key.show(style.colors, style.labels, style.key_title, style.ramp)
+        for p in self.panels:
+            for name in ("paths", "arrows", "points"):
+                p[name].colors = list(style.colors)
+            with p["sx"].hold_sync():
+                p["sx"].min, p["sx"].max = box.w_range
+            with p["sy"].hold_sync():
+                p["sy"].min, p["sy"].max = box.b_range
+        heat = self.panels[0]["heat"]
+        with heat.hold_sync():
+            heat.x, heat.y, heat.color = box.ws, box.bs, box.heat
+
+    def draw(self, view) -> None:
+        sv, box = view.surface, self.box
+        if sv is None or box is None:
+            return
+        key = (view.step, view.selected)
+        if key != self._rows_shown:
+            self._rows_shown = key
+            heat = self.panels[1]["heat"]
+            with heat.hold_sync():
+                heat.x, heat.y, heat.color = box.ws, box.bs, sv.heat
+        span = np.array([box.w_range[1] - box.w_range[0], box.b_range[1] - box.b_range[0]])
+        size = 0.15 * float(np.hypot(*span))
+        path = view.path[:, :, :2]
+        for p, g in zip(self.panels, (sv.full_grad, sv.batch_grad), strict=True):
+            norm = np.linalg.norm(g, axis=1, keepdims=True)
+            with np.errstate(invalid="ignore", divide="ignore"):
+                head = sv.point - size * g / np.where(norm > 0, norm, np.nan)
+            ax, ay = arrow_path(sv.point, head, span)
+            with p["paths"].hold_sync():
+                p["paths"].x = at_least_two(path[:, :, 0])
+                p["paths"].y = at_least_two(path[:, :, 1])
+            with p["arrows"].hold_sync():
+                p["arrows"].x, p["arrows"].y = ax, ay
+            ok = np.isfinite(sv.point).all(axis=1)
+            with p["points"].hold_sync():
+                p["points"].x, p["points"].y = sv.point[ok, 0], sv.point[ok, 1]
+
+
+class NoiseChart:
+    r"""Gradient noise against batch size, log-log: each run's
+    :math:`\mathbb{E}\lVert g_{\mathcal B}-\nabla L\rVert^2` at its own parameters (points;
+    the full batch has none) and the selected run's over every batch size (grey line)."""
+
+    def __init__(self, **size):
+        self.sx, self.sy = bq.LogScale(), bq.LogScale()
+        sc = {"x": self.sx, "y": self.sy}
+        self.curve = bq.Lines(x=np.ones(2), y=np.full(2, np.nan), scales=sc,
+                              colors=["#777777"], stroke_width=2)
+        self.points = bq.Scatter(x=np.zeros(0), y=np.zeros(0), scales=sc, default_size=90,
+                                 stroke="black")
+        self.figure = figure([self.curve, self.points],
+                             [axis(self.sx, "batch size B", fmt=".0f"),
+                              axis(self.sy, "E‖g_B − ∇L‖²", side="left", fmt=".0e",
+                                   ticks=5)],
+                             "gradient noise: mini-batch vs full gradient", **size)
+        self.key = Key()
+        self.widget = W.HBox([self.figure, self.key.widget])
+        self.colors: tuple = ()
+        self.sizes = np.zeros(0)
+
+    def configure(self, style) -> None:
+        self.colors = tuple(style.colors)
+        self.sizes = np.asarray(style.batch_sizes, dtype=np.float64)
+        self.key.show([*style.colors, "#777777"],
+                      [*style.labels, "selected run, every B"], style.key_title)
+        with self.sx.hold_sync():
+            self.sx.min, self.sx.max = 1.0, float(max(style.n_train, 2))
+
+    def draw(self, view) -> None:
+        nv = view.noise
+        if nv is None:
+            return
+        ok = np.flatnonzero(np.isfinite(nv.noise) & (nv.noise > 0))
+        with self.points.hold_sync():
+            self.points.x, self.points.y = self.sizes[ok], nv.noise[ok]
+            self.points.colors = [self.colors[r] for r in ok] or ["black"]
+        y = np.where(np.isfinite(nv.curve) & (nv.curve > 0), nv.curve, np.nan)
+        with self.curve.hold_sync():
+            self.curve.x, self.curve.y = at_least_two(nv.sizes), at_least_two(y)
+
+
+class MetricsPanel:
+    """The task's metrics at the shown iteration, train and validation, per run, with
+    their formulas."""
+
+    def __init__(self):
+        self.widget = W.HTMLMath(layout=W.Layout(min_width="420px"))
+        self.values: dict[str, np.ndarray] = {}
+        self.style = None
+
+    def configure(self, style) -> None:
+        self.style = style
+
+    def draw(self, view) -> None:
+        st = self.style
+        self.values = vals = view.metrics
+        if st is None or not vals:
+            return
+        names = st.metric_names
+        head = "".join(f"<th colspan=2 style='padding:0 8px'>{m}</th>" for m in names)
+        sub = "".join("<th>train</th><th>val</th>" for _ in names)
+        rows = []
+        for r, lab in enumerate(st.labels):
+            cells = "".join(f"<td>{_cell(vals[f'train_{m}'][r])}</td>"
+                            f"<td><b>{_cell(vals[f'val_{m}'][r])}</b></td>" for m in names)
+            rows.append(f"<tr><td style='color:{st.colors[r]};font-weight:600;"
+                        f"text-align:left'>{html.escape(lab)}</td>{cells}</tr>")
+        formulas = "".join(f"<div>${metrics.FORMULAS[m]}$</div>" for m in names)
+        self.widget.value = (f"<div style='font-size:14px'><b>metrics at iteration "
+                             f"{view.step}</b><table style='text-align:right'><tr><th></th>"
+                             f"{head}</tr><tr><th></th>{sub}</tr>{''.join(rows)}</table>"
+                             f"{formulas}</div>")
+
+
+def _cell(v: float) -> str:
+    return "—" if not np.isfinite(v) else num(v)
