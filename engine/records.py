@@ -301,15 +301,18 @@ class EventLog:
         return event
 
     @property
-    def events(self) -> tuple[Event, ...]:
-        return tuple(self._events)
+    def events(self) -> list[Event]:
+        """The events in the order they were added (a copy)."""
+        return list(self._events)
 
-    def event_text(self, step: int, run: int) -> str:
-        """The events of ``step`` that concern ``run``, as ``"lr: 0.1 -> 0.05"`` joined
-        by ``"; "`` (``""`` when none): the ``events`` column of the CSV export."""
+    def event_text(self, step: int, run: int, first: int | None = None) -> str:
+        """The events that concern ``run`` at ``step`` (or at any step in ``[first,
+        step]``), as ``"lr: 0.1 -> 0.05"`` joined by ``"; "`` (``""`` when none): the
+        ``events`` column of the CSV export.  An ``(R,)`` value shows run ``run``'s entry."""
+        lo = step if first is None else first
         parts = [f"{e.param}: {_fmt(e.old, run)} -> {_fmt(e.new, run)}"
                  for e in self._events
-                 if e.step == step and (e.runs is None or run in e.runs)]
+                 if lo <= e.step <= step and (e.runs is None or run in e.runs)]
         return "; ".join(parts)
 
     def event_rows(self) -> list[dict]:

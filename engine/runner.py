@@ -33,7 +33,15 @@ import numpy as np
 
 from .checks import check_int, hparam
 from .optimizers import current_lr
-from .records import STOP_REASONS, Buffers, divergence, freeze_rows, mark_stops, write_csv
+from .records import (
+    STOP_REASONS,
+    Buffers,
+    EventLog,
+    divergence,
+    freeze_rows,
+    mark_stops,
+    write_csv,
+)
 
 __all__ = ["Stopping", "RunState", "StepRecord", "History", "init_run", "step_run", "run",
            "start_record", "STOP_REASONS"]
@@ -315,17 +323,19 @@ def _stream(problem, optimizer, state, stopping):
 
 # ---------------------------------------------------------------------------- History
 
-class History:
+class History(EventLog):
     """Collects StepRecords into arrays ``(T+1, R, D)`` / ``(T+1, R)``.
 
     Storage is preallocated and grows geometrically (:class:`.records.Buffers`), so
     ``append`` is amortized O(R D).  Array properties are read-only views of the filled
-    part.
+    part.  Live tuning goes in as events: ``add_event(step, param, old, new, runs=None)``
+    and ``events`` (:class:`.records.Event`), exported as the CSV column ``events``.
     """
 
     _FIELDS = ("params", "loss", "grad", "lr", "update", "active")
 
     def __init__(self, records=()):
+        EventLog.__init__(self)
         self._store: Buffers | None = None
         self.stop_reason = np.zeros(0, dtype=object)
         self.stop_step = np.zeros(0, dtype=np.int64)
@@ -415,14 +425,17 @@ class History:
 
     def _fields(self) -> list[str]:
         D = 0 if self._store is None else self._store.shape("params")[1]
-        extra = ["stop_detail"] if any(self.stop_detail) else []
+        extra = (["stop_detail"] if any(self.stop_detail) else []) + \
+            (["events"] if self._events else [])
         return ["step", "run", *(f"theta_{d}" for d in range(D)), "loss", "lr",
                 "grad_norm", "active", "stop_reason", *extra]
 
     def to_rows(self) -> list[dict]:
         """One dict per (step, run): step, run, theta_0..theta_{D-1}, loss, lr,
         grad_norm, active, stop_reason (the reason once the run has stopped, else "");
-        when some run diverged also stop_detail (its cause, see :data:`.records.STOP_DETAILS`).
+        when some run diverged also stop_detail (its cause, see :data:`.records.STOP_DETAILS`);
+        when events were added also events (that step's changes for that run, e.g.
+        ``"lr: 0.1 -> 0.05"``: the new value applies from the next step on).
         """
         if len(self) == 0:
             return []
@@ -441,6 +454,8 @@ class History:
                            stop_reason=str(self.stop_reason[r]) if happened[r] else "")
                 if with_detail:
                     row["stop_detail"] = str(self.stop_detail[r]) if happened[r] else ""
+                if self._events:
+                    row["events"] = self.event_text(step, r)
                 rows.append(row)
         return rows
 

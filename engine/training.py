@@ -50,7 +50,15 @@ from . import metrics as M
 from . import optimizers
 from .batching import BatchState, check_batch_size, init_batches, next_batch
 from .checks import check_int, hparam
-from .records import STOP_REASONS, Buffers, divergence, mark_stops, where_rows, write_csv
+from .records import (
+    STOP_REASONS,
+    Buffers,
+    EventLog,
+    divergence,
+    mark_stops,
+    where_rows,
+    write_csv,
+)
 
 __all__ = [
     "TrainRules",
@@ -473,7 +481,7 @@ def _stream(model, dataset, optimizer, state, rules):
 # ---------------------------------------------------------------------------- history
 
 
-class TrainHistory:
+class TrainHistory(EventLog):
     """Collects :class:`TrainRecord` s into arrays for charts and tests.
 
     Iteration level (row 0 = the start): ``iterations (T+1,)``, ``epochs (T+1,)``,
@@ -484,10 +492,13 @@ class TrainHistory:
     ``epoch_index (E+1,)``, ``epoch_iteration (E+1,)``, ``epoch_params (E+1, R, P)`` and
     ``metric(name) (E+1, R)`` for every epoch metric.  ``stop_reason``, ``stop_step``,
     ``stop_epoch``, ``stop_detail`` and ``best_epoch`` are the latest record's.  Storage grows
-    geometrically (:class:`.records.Buffers`).
+    geometrically (:class:`.records.Buffers`).  Live tuning goes in as events:
+    ``add_event(iteration, param, old, new, runs=None)`` and ``events``
+    (:class:`.records.Event`), exported as the CSV column ``events``.
     """
 
     def __init__(self, records=()):
+        EventLog.__init__(self)
         self._it: Buffers | None = None
         self._ep: Buffers | None = None
         self._metric_names: tuple[str, ...] = ()
@@ -576,7 +587,8 @@ class TrainHistory:
     def epoch_rows(self) -> list[dict]:
         """One dict per (epoch, run): epoch, iteration, run, every epoch metric,
         stop_reason (once the run has stopped, else ""); when some run diverged also
-        stop_detail (its cause)."""
+        stop_detail (its cause); when events were added also events (those of the
+        iterations this epoch closed, see :meth:`.records.EventLog.event_text`)."""
         rows = []
         if self._ep is None:
             return rows
@@ -584,6 +596,7 @@ class TrainHistory:
         epochs, its = self._ep.view("epoch").tolist(), self._ep.view("iteration").tolist()
         with_detail = any(self.stop_detail)
         for i, (e, t) in enumerate(zip(epochs, its, strict=True)):
+            first = its[i - 1] + 1 if i else 0
             for r in range(len(self.stop_reason)):
                 row = {"epoch": e, "iteration": t, "run": r}
                 row.update({k: float(v[i, r]) for k, v in scores.items()})
@@ -591,12 +604,14 @@ class TrainHistory:
                 row["stop_reason"] = str(self.stop_reason[r]) if done else ""
                 if with_detail:
                     row["stop_detail"] = str(self.stop_detail[r]) if done else ""
+                if self._events:
+                    row["events"] = self.event_text(t, r, first)
                 rows.append(row)
         return rows
 
     def iteration_rows(self) -> list[dict]:
         """One dict per (iteration, run): iteration, epoch, run, train_loss, lr, grad_norm,
-        update_norm, active."""
+        update_norm, active; when events were added also events (that iteration's)."""
         rows = []
         if self._it is None:
             return rows
@@ -609,6 +624,8 @@ class TrainHistory:
                              "grad_norm": float(it["grad_norm"][i, r]),
                              "update_norm": float(it["update_norm"][i, r]),
                              "active": bool(it["active"][i, r])})
+                if self._events:
+                    rows[-1]["events"] = self.event_text(int(it["iteration"][i]), r)
         return rows
 
     def to_csv(self, path_or_buffer, level: str = "epoch") -> None:
