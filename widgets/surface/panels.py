@@ -8,7 +8,9 @@ the stop (a diverged step is not taken), shown with its own :math:`\eta` and the
 reason.  Every number comes from the history or the engine's optimizer quantities; a
 substituted equation is printed only when its printed operands reproduce the update the
 engine took (else the panel prints :math:`\theta_t = \theta_{t-1} + u_t`, which always
-holds).
+holds).  The numbers are the engine's: :func:`descentlab.engine.optimizers.internals`
+(bias-corrected moments with each optimizer's own correction, the per-coordinate
+``eff_lr``), never recomputed here.
 """
 
 from __future__ import annotations
@@ -49,15 +51,23 @@ RULES = {
 """The update rule of every kind on offer (torch's form; :math:`g_t` includes
 :math:`\\lambda\\theta_{t-1}` when weight decay is on, except AdamW's decoupled decay)."""
 
-QUANTITY_NAMES = {"velocity": "b_t", "mu": "m_t", "nu": "v_t", "m_hat": r"\hat m_t",
-                  "v_hat": r"\hat v_t", "eff_lr": r"\eta_{\mathrm{eff}}", "sum_sq": "s_t",
-                  "square_avg": "v_t", "exp_inf": "u_t", "acc_delta": "a_t",
-                  "grad_avg": r"\bar g_t", "nu_max": r"v^{\max}_t",
-                  "lookahead": r"\tilde\theta_t"}
+QUANTITY_NAMES = {"velocity": "b_t", "m": "m_t", "v": "v_t", "m_hat": r"\hat m_t",
+                  "v_hat": r"\hat v_t", "eff_lr": r"\eta^{\mathrm{eff}}_t", "sum_sq": "G_t",
+                  "u_inf": "u_t", "acc_delta": "a_t", "grad_avg": r"\bar g_t",
+                  "v_max": r"v^{\max}_t", "lookahead": r"(g_t + \mu b_t)"}
+"""How the engine's quantities (:func:`descentlab.engine.optimizers.internals`) are written."""
+
+DIRECTION = {"GD": "grad", "Momentum": "velocity", "Nesterov": "lookahead",
+             "AdaGrad": "grad", "RMSprop": "grad", "Adam": "m_hat", "AdamW": "m_hat",
+             "NAdam": "m_hat", "Adamax": "m_hat", "Adadelta": "grad"}
+r"""The direction :math:`d_t` each kind steps along: :math:`u_t = -\eta^{\rm eff}_t \odot d_t`
+(the engine's ``eff_lr``; SGD's is :math:`\eta`)."""
+
+SCALAR_LR = ("GD", "Momentum", "Nesterov")
 
 
 def _holds(lhs, rhs) -> bool:
-    """The printed operands give the engine's update (to display precision)."""
+    """The printed operands give the update the engine took (to display precision)."""
     lhs, rhs = np.asarray(lhs, float), np.asarray(rhs, float)
     return bool(np.all(np.isfinite(rhs)) and np.allclose(lhs, rhs, rtol=1e-6, atol=1e-300))
 
@@ -68,35 +78,23 @@ def equations(ins) -> str:
     if ins.step < 1:
         return (f"$${rule}$$<p>step 0: the start "
                 f"$\\theta_0 = {vec(ins.theta)}$ (no step taken yet)</p>")
-    g, prev, now, u, lr = ins.grad, ins.theta_prev, ins.theta, ins.update, ins.lr
-    q, mu, lam = ins.quantities, ins.momentum, ins.weight_decay
-    gl = g + lam * prev                              # torch's coupled weight decay
-    G = vec(g) if lam == 0 else rf"\left({vec(g)} + {tex(lam)}\,{vec(prev)}\right)"
-    t = ins.step
-    lines = [rule, rf"t = {t}:"]
-    line = None
-    if ins.kind == "GD" and _holds(u, -lr * gl):
-        line = rf"{vec(now)} = {vec(prev)} - {tex(lr)}\,{G}"
-    elif ins.kind == "Momentum" and "velocity" in q and _holds(u, -lr * q["velocity"]):
-        lines.append(rf"\mu = {tex(mu)},\ b_{{{t}}} = {vec(q['velocity'])}")
-        line = rf"{vec(now)} = {vec(prev)} - {tex(lr)}\,{vec(q['velocity'])}"
-    elif (ins.kind == "Nesterov" and "velocity" in q
-          and _holds(u, -lr * (gl + mu * q["velocity"]))):
-        lines.append(rf"\mu = {tex(mu)},\ b_{{{t}}} = {vec(q['velocity'])}")
-        line = (rf"{vec(now)} = {vec(prev)} - {tex(lr)}\,\left({G} + {tex(mu)}\,"
-                rf"{vec(q['velocity'])}\right)")
-    elif (ins.kind == "Adam" and "m_hat" in q and "eff_lr" in q
-          and _holds(u, -q["eff_lr"] * q["m_hat"])):
-        lines.append(rf"\hat m_{{{t}}} = {vec(q['m_hat'])},\ \eta_{{\mathrm{{eff}}}} = "
-                     rf"\frac{{\eta}}{{\sqrt{{\hat v_{{{t}}}}}+\epsilon}} = {vec(q['eff_lr'])}")
-        line = (rf"{vec(now)} = {vec(prev)} - {vec(q['eff_lr'])} \odot {vec(q['m_hat'])}")
-    if line is None:
-        shown = [rf"{QUANTITY_NAMES.get(k, k)} = {vec(v)}" for k, v in q.items()
-                 if k != "lookahead"]
-        lines.append(rf"g_{{{t}}} = {vec(g)}" + "".join(rf",\ {s}" for s in shown))
-        line = rf"\theta_{{{t}}} = \theta_{{{t - 1}}} + u_{{{t}}} = {vec(prev)} + {vec(u)} " \
-               rf"= {vec(now)}"
-    lines.append(line)
+    g, prev, now, u, lr, q, t = (ins.grad, ins.theta_prev, ins.theta, ins.update, ins.lr,
+                                 ins.quantities, ins.step)
+    key = DIRECTION[ins.kind]
+    d = g if key == "grad" else q.get(key)
+    name = "g_t" if key == "grad" else QUANTITY_NAMES[key]
+    lines = [rule, rf"t = {t}"]
+    shown = [rf"{QUANTITY_NAMES.get(k, k)} = {vec(v)}" for k, v in q.items()
+             if k in ("velocity", "m_hat", "v_hat")]
+    lines.append(rf"g_t = {vec(g)}" + "".join(rf",\ {s}" for s in shown))
+    if d is not None and ins.kind in SCALAR_LR and _holds(u, -lr * d):
+        lines.append(rf"\theta_t = \theta_{{t-1}} - \eta\,{name}:\ {vec(now)} = {vec(prev)}"
+                     rf" - {tex(lr)}\,{vec(d)}")
+    elif d is not None and "eff_lr" in q and _holds(u, -q["eff_lr"] * d):
+        lines.append(rf"\theta_t = \theta_{{t-1}} - \eta^{{\mathrm{{eff}}}}_t \odot {name}:\ "
+                     rf"{vec(now)} = {vec(prev)} - {vec(q['eff_lr'])} \odot {vec(d)}")
+    else:
+        lines.append(rf"\theta_t = \theta_{{t-1}} + u_t:\ {vec(now)} = {vec(prev)} + {vec(u)}")
     return "".join(f"$${x}$$" for x in lines)
 
 

@@ -111,7 +111,6 @@ class View(NamedTuple):
     grad: np.ndarray         # (R, D) at step
     last_update: np.ndarray  # (R, D) the last update really taken by step
     next_update: np.ndarray  # (R, D) the engine's next update (NaN for stopped runs)
-    lookahead: np.ndarray    # (R, D) Nesterov's look-ahead point (NaN where none)
     hits: np.ndarray         # (R,) first step within tolerance, -1 if none by step
     events: tuple            # steps (<= step) where a setting changed live
     inspect: Inspect | None  # the selected run's last real step
@@ -138,7 +137,7 @@ class SurfaceSession:
         self.history = runner.History([runner.start_record(self.state)])
         self.events = self.history if hasattr(self.history, "add_event") else EventLog()
         self.quantities = QuantityLog()
-        self._log = any(r.kind != "GD" for r in cfg.runs)
+        self._log = True
         self.quantities.append(self._quantities(self.state.opt_state))
         self._structure = structure(self.state.opt_state)
         self._hits = np.full(R, -1, dtype=np.int64)
@@ -148,7 +147,8 @@ class SurfaceSession:
         self.note = ""
 
     def _quantities(self, opt_state) -> dict:
-        return O.quantities(opt_state) if self._log else {}
+        """The engine's account of the last update (moments, corrections, eff_lr, ...)."""
+        return O.internals(self.optimizer, opt_state, self.state.params) if self._log else {}
 
     def update(self, cfg: Config) -> str:
         """Apply an edit: ``"same"``, ``"restarted"``, ``"retuned"``, ``"rerun"`` or
@@ -319,12 +319,10 @@ class SurfaceSession:
                 u, _ = self.optimizer.update(self.state.grad, self.state.opt_state,
                                              self.state.params)
             nxt = np.where(self.state.active[:, None], u, np.nan)
-        q = self.quantities.at(step)
-        look = q.get("lookahead", np.full_like(last_update, np.nan))
         events = tuple(sorted({e.step for e in self.events.events if e.step <= step}))
         return View(step, self.step, h.steps[idx], h.params[idx], h.loss[idx],
                     np.linalg.norm(h.update[idx], axis=2), h.lr[idx], h.params[step],
-                    h.grad[step], last_update, nxt, look, self.hits(step), events,
+                    h.grad[step], last_update, nxt, self.hits(step), events,
                     self.inspect(step, min(self.selected, R - 1)))
 
     def inspect(self, step: int, r: int) -> Inspect:
@@ -332,7 +330,8 @@ class SurfaceSession:
         h, cfg = self.history, self.cfg
         t = int(self.taken(step)[r])
         prev = max(t - 1, 0)
-        q = {k: v[r] for k, v in self.quantities.at(t).items()}
+        q = {k: v[r] for k, v in self.quantities.at(t).items()
+             if not np.all(np.isnan(v[r]))}     # a race's other blocks: NaN rows
         stop = self.stop_text(r) if 0 <= self.state.stop_step[r] <= step else ""
         return Inspect(r, cfg.runs[r].kind, self.labels[r], t, h.params[prev, r],
                        h.grad[prev, r], h.update[t, r], h.params[t, r], float(h.lr[t, r]),

@@ -9,9 +9,8 @@ Every element is one bqplot mark holding all runs, created once and updated in p
   :math:`\theta_0`;
 * at the inspected run's point, ONE ``Lines`` mark of arrows, every one from the
   history or the engine: the direction :math:`-\nabla L`, the last update really taken,
-  the optimizer's own next update (the engine's ``update`` of the current state, or the
-  history's next row when scrubbed back) and Nesterov's look-ahead where the engine
-  reports one;
+  and the optimizer's own next update (the engine's ``update`` of the current state, or
+  the history's next row when scrubbed back);
 * a transparent ``Image`` over the plot: a click reports the point (the new start).
 
 The :class:`~descentlab.widgets.ui.figures.Key` of runs and arrows sits beside the
@@ -37,8 +36,8 @@ from descentlab.widgets.ui.palette import SURFACE_COLORS
 __all__ = ["SurfaceChart", "surface_color", "VECTOR_LABELS", "VECTOR_COLORS", "GRID_N"]
 
 VECTOR_LABELS = ("−∇L (direction)", "update u (last step taken)",
-                 "next update (the optimizer's)", "Nesterov look-ahead")
-VECTOR_COLORS = ("#000000", "#D55E00", "#0072B2", "#CC79A7")
+                 "next update (the optimizer's)")
+VECTOR_COLORS = ("#000000", "#D55E00", "#0072B2")
 GRID_N = 120
 
 
@@ -88,7 +87,7 @@ class SurfaceChart:
                                  colors=["#000000"], default_size=110, opacities=[0.9])
         self.start = bq.Scatter(x=np.zeros(0), y=np.zeros(0), scales=sc, marker="square",
                                 colors=["#FFFFFF"], stroke="#000000", default_size=70)
-        self.vectors = bq.Lines(x=np.full((4, 6), np.nan), y=np.full((4, 6), np.nan),
+        self.vectors = bq.Lines(x=np.full((3, 6), np.nan), y=np.full((3, 6), np.nan),
                                 scales=sc, colors=list(VECTOR_COLORS), stroke_width=3)
         self.overlay = bq.Image(image=W.Image(value=_png(255, 255, 255, 1), format="png"),
                                 scales=sc, x=np.array([0.0, 1.0]), y=np.array([0.0, 1.0]))
@@ -169,17 +168,16 @@ class SurfaceChart:
         return xy[:, :, 0].T, xy[:, :, 1].T
 
     def arrows(self, view) -> np.ndarray:
-        """``(4, 2, 2)`` arrows (tail, head) at the inspected run's point, NaN if absent."""
+        """``(3, 2, 2)`` arrows (tail, head) at the inspected run's point, NaN if absent."""
         r = 0 if view.inspect is None else view.inspect.run
         theta, grad = view.theta[r, :2], view.grad[r, :2]
-        out = np.full((4, 2, 2), np.nan)
+        out = np.full((3, 2, 2), np.nan)
         g = grad / self.span
         gnorm = np.linalg.norm(g)
         if np.isfinite(gnorm) and gnorm > 0:
             out[0] = [theta, theta - 0.1 * g / gnorm * self.span]
         out[1] = [theta - view.last_update[r, :2], theta]
         out[2] = [theta, theta + view.next_update[r, :2]]
-        out[3] = [theta, view.lookahead[r, :2]]
         return out
 
     def draw(self, view) -> None:
