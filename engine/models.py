@@ -36,6 +36,14 @@ __all__ = [
     "logistic_regression",
     "softmax_regression",
     "loss_grid",
+    "logits",
+    "probabilities",
+    "fit",
+    "loss_slice",
+    "LossSlice",
+    "gradient_check",
+    "GradientCheck",
+    "loss_plane",
     "sigmoid",
     "softmax",
 ]
@@ -49,7 +57,9 @@ class Model(NamedTuple):
     ``loss(params, X, y) -> (R,)``; ``grad(params, X, y) -> (R, P)``;
     ``init_params(n_features, n_classes=0, runs=1) -> zeros (R, P)``; ``l2`` the penalty
     strength :math:`\lambda`; ``loss_and_grad(params, X, y) -> ((R,), (R, P))`` computes both
-    in one pass; ``n_classes`` is 0 for regression, 2 for binary, K for multiclass.
+    in one pass; ``n_classes`` is 0 for regression, 2 for binary, K for multiclass;
+    ``logits(params, X)`` the scores before the link (binary ``(R, N)``, multiclass
+    ``(R, N, K)``; None for regression).
     """
 
     name: str
@@ -62,6 +72,7 @@ class Model(NamedTuple):
     l2: float = 0.0
     loss_and_grad: Callable | None = None
     n_classes: int = 0
+    logits: Callable[[np.ndarray, np.ndarray], np.ndarray] | None = None
 
 
 # ---------------------------------------------------------------------------- helpers
@@ -143,7 +154,7 @@ def _back(params: np.ndarray, X: np.ndarray, dz: np.ndarray, l2: float) -> np.nd
     return np.concatenate([gw, dz.sum(axis=1, keepdims=True)], axis=1)
 
 
-def _make(name, task, n_params, predict, loss_and_grad, l2, n_classes) -> Model:
+def _make(name, task, n_params, predict, loss_and_grad, l2, n_classes, logits=None) -> Model:
     def loss(params, X, y):
         return loss_and_grad(params, X, y, need_grad=False)[0]
 
@@ -157,7 +168,8 @@ def _make(name, task, n_params, predict, loss_and_grad, l2, n_classes) -> Model:
         R = check_int(runs, "runs", 1)
         return np.zeros((R, n_params(n_features, n_classes)))
 
-    return Model(name, task, n_params, predict, loss, grad, init_params, l2, both, n_classes)
+    return Model(name, task, n_params, predict, loss, grad, init_params, l2, both, n_classes,
+                 logits)
 
 
 def _n_params_regression(n_features, n_classes=0):
@@ -231,9 +243,12 @@ def logistic_regression(l2: float = 0.0) -> Model:
     if not isinstance(l2, float):
         raise ValueError("l2 must be a scalar (one penalty for the model)")
 
-    def predict(params, X):
+    def logits(params, X):
         params = check_params(params)
-        return sigmoid(_linear_part(params, _check_X(X, params.shape[0], params.shape[1] - 1)))
+        return _linear_part(params, _check_X(X, params.shape[0], params.shape[1] - 1))
+
+    def predict(params, X):
+        return sigmoid(logits(params, X))
 
     def loss_and_grad(params, X, y, need_grad):
         params = check_params(params)
@@ -248,7 +263,7 @@ def logistic_regression(l2: float = 0.0) -> Model:
         return loss, _back(params, X, (sigmoid(z) - y) / z.shape[1], l2)
 
     return _make("logistic_regression", "binary", _n_params_binary, predict, loss_and_grad,
-                 l2, 2)
+                 l2, 2, logits)
 
 
 def softmax_regression(n_classes: int, l2: float = 0.0) -> Model:
@@ -276,7 +291,7 @@ def softmax_regression(n_classes: int, l2: float = 0.0) -> Model:
             raise ValueError(f"n_classes must be {K} (or 0) for this model; got {n_classes}")
         return (F + 1) * K
 
-    def logits(params, X):
+    def parts(params, X):
         params = check_params(params)
         R = params.shape[0]
         F = _features_of(params, K)
@@ -289,11 +304,14 @@ def softmax_regression(n_classes: int, l2: float = 0.0) -> Model:
             Z = np.einsum("rbf,rfk->rbk", X, W)
         return params, X, W, Z + b[:, None, :]
 
+    def logits(params, X):
+        return parts(params, X)[3]
+
     def predict(params, X):
-        return softmax(logits(params, X)[3])
+        return softmax(logits(params, X))
 
     def loss_and_grad(params, X, y, need_grad):
-        params, X, W, Z = logits(params, X)
+        params, X, W, Z = parts(params, X)
         R, N = Z.shape[:2]
         y = _labels(_check_y(y, X, R), K)
         Y = np.broadcast_to(y, (R, N))
@@ -314,7 +332,27 @@ def softmax_regression(n_classes: int, l2: float = 0.0) -> Model:
         grad = np.concatenate([gW, G.sum(axis=1)[:, None, :]], axis=1)
         return loss, grad.reshape(R, -1)
 
-    return _make("softmax_regression", "multiclass", n_params, predict, loss_and_grad, l2, K)
+    return _make("softmax_regression", "multiclass", n_params, predict, loss_and_grad, l2, K,
+                 logits)
+
+
+# ---------------------------------------------------------------------------- scores
+
+
+def logits(model: Model, params, X) -> np.ndarray:
+    r"""The scores before the link: :math:`z = Xw + b` ``(R, N)`` for a binary model,
+    :math:`Z = XW + b` ``(R, N, K)`` for softmax (for the MLP: its output layer).
+    ValueError for a regression model (it has no link)."""
+    if model.logits is None:
+        raise ValueError(f"{model.name} is a {model.task} model: it has no logits")
+    return model.logits(params, X)
+
+
+def probabilities(model: Model, params, X) -> np.ndarray:
+    r""":math:`P(y = 1 \mid x) = \sigma(z)` ``(R, N)`` for a binary model,
+    :math:`\mathrm{softmax}(Z)` ``(R, N, K)`` for a multiclass one, from :func:`logits`."""
+    z = logits(model, params, X)
+    return softmax(z) if model.task == "multiclass" else sigmoid(z)
 
 
 # ---------------------------------------------------------------------------- loss surface
@@ -351,3 +389,14 @@ def loss_grid(model: Model, X, y, w_range, b_range, n: int = 100):
     W, B = np.meshgrid(ws, bs)
     Z = model.loss(np.stack([W.ravel(), B.ravel()], axis=1), X, y)
     return ws, bs, Z.reshape(n, n)
+
+
+# the models lab's tools (fit, slices, gradient check) live in .fitting, re-exported here
+from .fitting import (  # noqa: E402
+    GradientCheck,
+    LossSlice,
+    fit,
+    gradient_check,
+    loss_plane,
+    loss_slice,
+)
