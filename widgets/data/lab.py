@@ -275,12 +275,20 @@ class DataLab(Lab):
         ``custom`` data set.  Its messages appear under it; the app keeps its state."""
         up = SafeUpload(accept=".csv", multiple=False, description="upload CSV")
         box = Field(up)
-        self.upload_box = box
+        self.upload_box, self.upload_control = box, up
         up.observe(lambda ch: self.upload(ch["new"]), "value")
         return box
 
     def upload(self, value) -> None:
-        """Take a FileUpload value as a browser sends it: check it, parse the CSV, use it."""
+        """Take a FileUpload value as a browser sends it: check it, parse the CSV, use it.
+        The control is cleared afterwards (the same file can be sent again)."""
+        try:
+            self._upload(value)
+        finally:
+            if self.upload_control.value != ():
+                self.upload_control.value = ()
+
+    def _upload(self, value) -> None:
         errors = self.upload_box.errors
         try:
             got = read_upload(value, MAX_UPLOAD_BYTES)
@@ -336,16 +344,21 @@ class BatchSizeLab(DataLab):
         data_field = Field(data_box)
         data_box.observe(lambda ch: self.choose_dataset(ch["new"], data_field), "value")
         self.data_box = data_box
-        return [
-            self.runs_field("batch sizes", "batch_size", parse_ints, str),
-            self.lrs_field(),
-            field(W.Dropdown(options=kinds.names(), description="optimizer", style=STYLE,
-                             layout=BOX), m, "runs",
-                  to_model=lambda k: with_field(m.runs, "kind", k),
-                  from_model=lambda runs: runs[0].kind),
-            field(W.IntText(description="epochs", style=STYLE, layout=BOX), m, "epochs"),
-            self.info, data_field, self.upload_field(), self.selected_field(),
-        ]
+        self.boxes = {
+            "batch_sizes": self.runs_field("batch sizes", "batch_size", parse_ints, str),
+            "lrs": self.lrs_field(),
+            "kind": field(W.Dropdown(options=kinds.names(), description="optimizer",
+                                     style=STYLE, layout=BOX), m, "runs",
+                          to_model=lambda k: with_field(m.runs, "kind", k),
+                          from_model=lambda runs: runs[0].kind),
+            "epochs": field(W.IntText(description="epochs", style=STYLE, layout=BOX), m,
+                            "epochs"),
+            "data": data_field, "upload": self.upload_field(),
+            "selected": self.selected_field(),
+        }
+        b = self.boxes
+        return [b["batch_sizes"], b["lrs"], b["kind"], b["epochs"], self.info, b["data"],
+                b["upload"], b["selected"]]
 
     def choose_dataset(self, name: str, box: Field) -> None:
         """A named data set (generated ones with the lab's ``n``); "uploaded" waits for
@@ -392,18 +405,22 @@ class EarlyStoppingLab(DataLab):
         m = self.model
         self.rule = W.HTMLMath()
         self.refresh()
-        return [
-            field(W.IntSlider(min=1, max=20, description="degree d", style=STYLE,
-                              layout=BOX), m, "degree"),
-            field(W.Checkbox(description="early stopping"), m, "early_stopping"),
-            field(W.IntText(description="patience", style=STYLE, layout=BOX), m, "patience"),
-            field(W.FloatText(description="min_delta", style=STYLE, layout=BOX), m,
-                  "min_delta"),
-            field(W.Checkbox(description="restore best"), m, "restore_best"),
-            self.lrs_field(),
-            field(W.IntText(description="max epochs", style=STYLE, layout=BOX), m, "epochs"),
-            self.rule,
-        ]
+        self.boxes = {
+            "degree": field(W.IntSlider(min=1, max=20, description="degree d", style=STYLE,
+                                        layout=BOX), m, "degree"),
+            "early_stopping": field(W.Checkbox(description="early stopping"), m,
+                                    "early_stopping"),
+            "patience": field(W.IntText(description="patience", style=STYLE, layout=BOX), m,
+                              "patience"),
+            "min_delta": field(W.FloatText(description="min_delta", style=STYLE,
+                                           layout=BOX), m, "min_delta"),
+            "restore_best": field(W.Checkbox(description="restore best"), m,
+                                  "restore_best"),
+            "lrs": self.lrs_field(),
+            "epochs": field(W.IntText(description="max epochs", style=STYLE, layout=BOX), m,
+                            "epochs"),
+        }
+        return [*self.boxes.values(), self.rule]
 
     def refresh(self) -> None:
         m = self.model
@@ -438,15 +455,19 @@ class RegularizationLab(DataLab):
             rs[2] = rs[2]._replace(weight_decay=float(v))
             return rs
 
+        self.boxes = {
+            "lam": field(W.FloatLogSlider(base=10, min=lo, max=hi, step=0.05,
+                                          description="λ", readout_format=".1e",
+                                          style=STYLE, layout=BOX, continuous_update=False),
+                         m, "runs", to_model=runs, from_model=lambda rs: rs[1].l2),
+            "degree": field(W.IntSlider(min=1, max=20, description="degree d", style=STYLE,
+                                        layout=BOX), m, "degree"),
+            "lrs": self.lrs_field(),
+            "epochs": field(W.IntText(description="epochs", style=STYLE, layout=BOX), m,
+                            "epochs"),
+        }
         return [
-            field(W.FloatLogSlider(base=10, min=lo, max=hi, step=0.05, description="λ",
-                                   readout_format=".1e", style=STYLE, layout=BOX,
-                                   continuous_update=False), m, "runs",
-                  to_model=runs, from_model=lambda rs: rs[1].l2),
-            field(W.IntSlider(min=1, max=20, description="degree d", style=STYLE,
-                              layout=BOX), m, "degree"),
-            self.lrs_field(),
-            field(W.IntText(description="epochs", style=STYLE, layout=BOX), m, "epochs"),
+            *self.boxes.values(),
             W.HTMLMath("<span style='font-size:14px'>Adam + L2 minimises "
                        "L + (λ/2)‖w‖²: the penalty's gradient λw is rescaled by Adam's "
                        "1/√v like every gradient. AdamW shrinks every weight by ηλ per step "

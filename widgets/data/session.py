@@ -9,7 +9,8 @@ of what a run *is* (data, degree, batch size, L2 penalty, kinds, number of runs,
 early stopping on/off, epochs lowered below the current epoch) restarts; a live tuning
 change (``lr``, ``weight_decay``, ``momentum``, the stopping rules) keeps the runs and their
 optimizer state, swaps in the new optimizers and records an event (step, parameter,
-old -> new) in :attr:`events`, the engine's :class:`~descentlab.engine.records.EventLog`.
+old -> new) in the group's :class:`~descentlab.engine.training.TrainHistory`
+(``add_event``; :attr:`DataSession.events` lists them lab-wide).
 
 Each group keeps the engine's own :class:`~descentlab.engine.training.TrainHistory`; the
 session also keeps lab-wide arrays over iterations (mini-batch loss before the step --
@@ -25,7 +26,7 @@ from typing import NamedTuple
 
 import numpy as np
 
-from descentlab.engine import batching, models, records, training
+from descentlab.engine import batching, kinds, models, records, training
 from descentlab.widgets.core.decimate import MAX_POINTS, display_indices
 from descentlab.widgets.ui.format import num
 
@@ -107,7 +108,8 @@ class View(NamedTuple):
 class LabHistory:
     """The whole run history: every (epoch, run) row of every group, runs numbered
     lab-wide, with the run's label, batch size and the live changes made during that
-    epoch (``events``).  ``to_csv`` writes it with the engine's CSV writer."""
+    epoch (``events``, from the groups' histories).  ``to_csv`` writes it with the
+    engine's CSV writer."""
 
     def __init__(self, session: DataSession):
         self.session = session
@@ -116,21 +118,13 @@ class LabHistory:
         s = self.session
         out = []
         for g, h in zip(s.groups, s.histories, strict=True):
-            prev: dict[int, int] = {}
             for row in h.epoch_rows():
                 r = g.index[row["run"]]
-                t = row["iteration"]
-                lo = prev.get(r, -1)
-                prev[r] = t
-                text = "; ".join(filter(None, (s.events.event_text(e, r)
-                                               for e in sorted({ev.step for ev in
-                                                                s.events.events})
-                                               if lo <= e < t)))
-                out.append({"epoch": row["epoch"], "iteration": t, "run": r,
+                out.append({"epoch": row["epoch"], "iteration": row["iteration"], "run": r,
                             "label": s.labels[r], "batch_size": g.batch_size,
                             **{k: v for k, v in row.items()
-                               if k not in ("epoch", "iteration", "run")},
-                            "events": text})
+                               if k not in ("epoch", "iteration", "run", "events")},
+                            "events": row.get("events", "")})
         out.sort(key=lambda d: (d["iteration"], d["run"]))
         return out
 
@@ -163,7 +157,7 @@ class DataSession:
         self.group_of = np.zeros(R, np.int64)
         self.slot = np.zeros(R, np.int64)
         self.per_epoch = np.empty(R, dtype=np.int64)
-        self.states, self.histories, self._rows, self._best = [], [], [], []
+        self.states, self.histories, self._best = [], [], []
         for gi, g in enumerate(self.groups):
             self.group_of[list(g.index)] = gi
             self.slot[list(g.index)] = np.arange(len(g.index))
@@ -172,11 +166,7 @@ class DataSession:
                                     seed=cfg.seed, runs=len(g.index), rules=self.rules)
             self.states.append(s)
             self.histories.append(training.TrainHistory([training.start_record(s)]))
-            self._rows.append(records.Buffers({"rows": ((g.batch_size,), np.int64)},
-                                              pad={"rows": -1}))
-            self._rows[-1].append(rows=np.full(g.batch_size, -1))
             self._best.append([(0, self.histories[-1].best_epoch)])
-        self.events = records.EventLog()
         self.labels = self._labels()
         P = self.states[0].params.shape[1]
         f = np.float64
@@ -221,16 +211,14 @@ class DataSession:
         record what changed as events after the current step."""
         built: Built = self.builder.build(cfg)
         old, t = self.cfg, self.step
-        for name in ("lr", "weight_decay"):
-            a = np.array([getattr(r, name) for r in old.runs])
-            b = np.array([getattr(r, name) for r in cfg.runs])
-            changed = tuple(np.flatnonzero(a != b).tolist())
-            if changed:
-                self.events.add_event(t, name, a, b, changed)
-        if cfg.momentum != old.momentum:
-            uses = tuple(i for i, r in enumerate(cfg.runs) if r.kind in ("Momentum", "Nesterov"))
-            if uses:
-                self.events.add_event(t, "momentum", old.momentum, cfg.momentum, uses)
+        for g, h in zip(self.groups, self.histories, strict=True):
+            for j, r in enumerate(g.index):
+                a, b = old.runs[r], cfg.runs[r]
+                for name in ("lr", "weight_decay"):
+                    if getattr(a, name) != getattr(b, name):
+                        h.add_event(t, name, getattr(a, name), getattr(b, name), (j,))
+                if cfg.momentum != old.momentum and "momentum" in kinds.uses(b.kind):
+                    h.add_event(t, "momentum", old.momentum, cfg.momentum, (j,))
         self.built, self.cfg = built, cfg
         self.groups, self.rules = built.groups, built.rules
         if cfg.epochs > old.epochs and not cfg.early_stopping:
@@ -248,19 +236,23 @@ class DataSession:
                     stop_step=np.where(resume, -1, s.stop_step),
                     stop_epoch=np.where(resume, -1, s.stop_epoch))
 
+    @property
+    def events(self) -> list[records.Event]:
+        """Every live change of every group, runs numbered lab-wide, in step order."""
+        out = []
+        for g, h in zip(self.groups, self.histories, strict=True):
+            out += [e._replace(runs=None if e.runs is None else
+                               tuple(g.index[j] for j in e.runs)) for e in h.events]
+        return sorted(out, key=lambda e: e.step)
+
     def _labels(self) -> list[str]:
         """Each run's label: its settings at the start, then every live change
-        (``"Adam B=8 η=0.01 → 0.1 @85"``); the past is never relabelled."""
-        out = []
-        for r, run in enumerate(self.start_cfg.runs):
-            text = run.label(self.N)
-            for e in self.events.events:
-                if e.runs is not None and r not in e.runs:
-                    continue
-                sym = {"lr": "η", "weight_decay": "wd", "momentum": "μ"}.get(e.param, e.param)
-                new = e.new[r] if isinstance(e.new, np.ndarray) else e.new
-                text += f" {sym}→{num(new, 3)} @{e.step}"
-            out.append(text)
+        (``"Adam B=8 η=0.01 η→0.1 @85"``); the past is never relabelled."""
+        out = [run.label(self.N) for run in self.start_cfg.runs]
+        for e in self.events:
+            sym = {"lr": "η", "weight_decay": "wd", "momentum": "μ"}.get(e.param, e.param)
+            for r in range(len(out)) if e.runs is None else e.runs:
+                out[r] += f" {sym}→{num(e.new, 3)} @{e.step}"
         return out
 
     # ---- stepping
@@ -300,7 +292,6 @@ class DataSession:
                 s, rec = training.train_step(g.model, ds, g.optimizer, s, rules)
                 self.states[i] = s
                 self.histories[i].append(rec)
-                self._rows[i].append(rows=np.asarray(rec.batch).reshape(-1))
                 if rec.epoch_end:
                     self._best[i].append((rec.iteration, rec.best_epoch))
                 idx = list(g.index)
@@ -314,13 +305,12 @@ class DataSession:
 
     def batch_rows(self, run: int, t: int) -> np.ndarray:
         """Training rows of run ``run``'s batch at iteration ``t``, as the engine drew them
-        (recorded from its :class:`~descentlab.engine.training.TrainRecord`); empty at 0
-        and after the run's group stopped."""
-        gi = int(self.group_of[run])
-        buf = self._rows[gi]
-        if t < 1 or t >= len(buf):
+        (:attr:`TrainHistory.batch_rows <descentlab.engine.training.TrainHistory>`); empty
+        at 0 and after the run stopped."""
+        h = self.histories[int(self.group_of[run])]
+        if t < 1 or t >= len(h):
             return np.zeros(0, dtype=np.int64)
-        row = buf.view("rows")[t]
+        row = h.batch_rows[t, int(self.slot[run])]
         return np.array(row[row >= 0])
 
     def _epoch_series(self, step: int):
@@ -362,7 +352,7 @@ class DataSession:
             col = np.flatnonzero(x[r] == best[r])
             if len(col):
                 best_val[r] = va[r, col[0]]
-        ev = [e for e in self.events.events if e.step <= step]
+        ev = [e for e in self.events if e.step <= step]
         ev_steps = np.array([e.step for e in ev], dtype=np.float64)
         ev_epochs = np.array([e.step / self.per_epoch[(e.runs or (0,))[0]] for e in ev],
                              dtype=np.float64)
