@@ -55,11 +55,11 @@ class ModelsHistory:
     def __init__(self, names):
         self.names = tuple(names)
         self.records = runner.History()
-        self.log = records.EventLog()
 
     @property
     def events(self):
-        return self.log.events
+        """The live changes (``engine.records.Event``), in the order they happened."""
+        return self.records.events
 
     def to_rows(self) -> list[dict]:
         h = self.records
@@ -73,7 +73,7 @@ class ModelsHistory:
                          "loss": float(h.loss[t, 0]), "lr": float(h.lr[t, 0]),
                          "grad_norm": float(gnorm[t]),
                          "stop_reason": str(h.stop_reason[0]) if t == len(h) - 1 else "",
-                         "events": self.log.event_text(int(h.steps[t]), 0)})
+                         "events": h.event_text(int(h.steps[t]), 0)})
         return rows
 
     def to_csv(self, buf) -> None:
@@ -123,7 +123,7 @@ class ModelsSession:
         if lr == old:
             return
         self.opt = kinds.build(self.cfg.kind, lr, 1)
-        self.history.log.add_event(self.step, "lr", old, lr)
+        self.history.records.add_event(self.step, "lr", old, lr)
         self.lr = lr
 
     def label(self, step: int) -> str:

@@ -117,7 +117,7 @@ def test_after_the_step_limit_the_lab_says_so_and_a_new_rate_reruns(lab):
     assert any("step limit 3" in m and "reset" in m for m in lab.status.messages)
     lab.model.lr = 0.05                                        # finished: runs again
     assert lab.session.step == 0 and lab.session.lr == 0.05
-    assert lab.session.history.events == ()
+    assert list(lab.session.history.events) == []
 
 
 def test_an_edit_restarts_once_and_validates_once(lab, monkeypatch):
