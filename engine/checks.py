@@ -11,7 +11,7 @@ import math
 
 import numpy as np
 
-__all__ = ["hparam", "per_run", "runs_of", "check_params", "check_same_shape", "check_int"]
+__all__ = ["hparam", "per_run", "runs_of", "check_params", "check_int"]
 
 
 def _interval(lo, hi, lo_open, hi_open) -> str:
@@ -90,12 +90,6 @@ def check_params(params, name: str = "params") -> np.ndarray:
         raise ValueError(f"{name} must have shape (R, D) with R >= 1 runs and D >= 1 "
                          f"coordinates, got shape {arr.shape}")
     return arr
-
-
-def check_same_shape(a, b, name_a: str = "grads", name_b: str = "params") -> None:
-    if np.shape(a) != np.shape(b):
-        raise ValueError(f"{name_a} has shape {np.shape(a)} but {name_b} has shape "
-                         f"{np.shape(b)}; they must match")
 
 
 def check_int(value, name: str, lo: int | None = None, hi: int | None = None) -> int:

@@ -343,11 +343,6 @@ class History(EventLog):
         for r in records:
             self.append(r)
 
-    @classmethod
-    def from_run(cls, records) -> History:
-        """A History of every record a ``run`` generator (or any iterable) yields."""
-        return cls(records)
-
     def append(self, record) -> None:
         """Copy one record in (its arrays may be reused by the caller afterwards)."""
         params = np.asarray(record.params)

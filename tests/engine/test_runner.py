@@ -113,7 +113,7 @@ def test_grad_tol_stops_at_first_step_under_tolerance():
     prob = Quadratic([1.0, 1.0])
     x0 = np.array([0.6, 0.8])  # norm 1
     tols = np.array([1e-1, 1e-3, 1e-6])
-    hist = History.from_run(run(prob, gd(0.5), x0, 100, grad_tol=tols, runs=3))
+    hist = History(run(prob, gd(0.5), x0, 100, grad_tol=tols, runs=3))
     want = [math.ceil(math.log(t) / math.log(0.5)) for t in tols]  # 4, 10, 20
     assert hist.stop_step.tolist() == want
     assert hist.stop_reason.tolist() == ["grad_tol"] * 3
@@ -130,7 +130,7 @@ def test_loss_tol_stops_when_loss_change_is_small():
     prob = Quadratic([2.0])
     x0 = np.array([1.0])
     lr, tol = 0.1, 1e-4
-    hist = History.from_run(run(prob, gd(lr), x0, 500, loss_tol=tol))
+    hist = History(run(prob, gd(lr), x0, 500, loss_tol=tol))
     losses = [0.5 * 2.0 * ((1 - lr * 2.0) ** t) ** 2 for t in range(500)]
     want = next(t for t in range(1, 500) if abs(losses[t] - losses[t - 1]) <= tol)
     assert hist.stop_reason.tolist() == ["loss_tol"] and hist.stop_step.tolist() == [want]
@@ -139,7 +139,7 @@ def test_loss_tol_stops_when_loss_change_is_small():
 
 def test_first_rule_wins_grad_tol_before_max_steps():
     prob = Quadratic([1.0])
-    hist = History.from_run(run(prob, gd(0.5), [1.0], 3, grad_tol=0.125))
+    hist = History(run(prob, gd(0.5), [1.0], 3, grad_tol=0.125))
     assert hist.stop_reason.tolist() == ["grad_tol"] and hist.stop_step.tolist() == [3]
 
 
@@ -154,7 +154,7 @@ def test_divergence_freezes_the_run_and_spares_the_others():
     lrs = np.array([0.1, 10.0, 0.3])
     with warnings.catch_warnings():
         warnings.simplefilter("error")
-        hist = History.from_run(run(prob, gd(lrs, momentum=0.9), x0, 40))
+        hist = History(run(prob, gd(lrs, momentum=0.9), x0, 40))
     assert hist.stop_reason.tolist() == ["max_steps", "diverged", "max_steps"]
     s = int(hist.stop_step[1])
     # With lr = 10 the coordinate a = 4 grows; it blows past max_loss = 1e12 at step s.
@@ -177,7 +177,7 @@ def test_divergence_freezes_the_run_and_spares_the_others():
     np.testing.assert_allclose(hist.params[s - 1, 1], path[s - 1], rtol=1e-12)
     # the other runs are identical to running them alone
     for r in (0, 2):
-        alone = History.from_run(run(prob, gd(lrs[r], momentum=0.9), x0, 40))
+        alone = History(run(prob, gd(lrs[r], momentum=0.9), x0, 40))
         np.testing.assert_array_equal(hist.params[:, r], alone.params[:, 0])
         np.testing.assert_array_equal(hist.loss[:, r], alone.loss[:, 0])
 
@@ -191,7 +191,7 @@ def test_overflow_to_inf_and_nan_never_raises_or_leaks():
     prob = Nasty([1.0, 1.0])
     with warnings.catch_warnings():
         warnings.simplefilter("error")
-        hist = History.from_run(run(prob, gd(np.array([0.5, 3.0, 1e200])), [1.0, 1.0], 200,
+        hist = History(run(prob, gd(np.array([0.5, 3.0, 1e200])), [1.0, 1.0], 200,
                                     max_loss=1e308))
     assert hist.stop_reason.tolist() == ["max_steps", "diverged", "diverged"]
     assert np.isfinite(hist.params).all() and np.isfinite(hist.grad).all()
@@ -220,9 +220,9 @@ def test_frozen_runs_keep_their_optimizer_state_rows():
 def test_runs_are_independent(lrs, x0):
     prob = Quadratic([1.0, 0.5])
     lrs = np.array(lrs)
-    together = History.from_run(run(prob, gd(lrs, momentum=0.7), x0, 25, grad_tol=1e-3))
+    together = History(run(prob, gd(lrs, momentum=0.7), x0, 25, grad_tol=1e-3))
     for r, lr in enumerate(lrs):
-        alone = History.from_run(run(prob, gd(lr, momentum=0.7), x0, 25, grad_tol=1e-3))
+        alone = History(run(prob, gd(lr, momentum=0.7), x0, 25, grad_tol=1e-3))
         n = len(alone)
         np.testing.assert_array_equal(together.params[:n, r], alone.params[:, 0])
         np.testing.assert_array_equal(together.params[n:, r], np.broadcast_to(
@@ -313,7 +313,7 @@ def test_history_amortized_storage_and_append_checks():
 
 def test_history_rows_and_csv():
     prob = Quadratic([1.0, 1.0])
-    hist = History.from_run(run(prob, gd(np.array([0.5, 0.25])), [3.0, 4.0], 3,
+    hist = History(run(prob, gd(np.array([0.5, 0.25])), [3.0, 4.0], 3,
                                 grad_tol=2.0))
     rows = hist.to_rows()
     assert len(rows) == len(hist) * 2
@@ -333,7 +333,7 @@ def test_history_rows_and_csv():
 
 
 def test_history_csv_to_path(tmp_path):
-    hist = History.from_run(run(Quadratic([1.0]), gd(0.1), [1.0], 2))
+    hist = History(run(Quadratic([1.0]), gd(0.1), [1.0], 2))
     path = tmp_path / "h.csv"
     hist.to_csv(path)
     assert path.read_text().splitlines()[-1].startswith("2,0,0.81")
@@ -391,7 +391,7 @@ def check_against_torch(names, lrs, start, t_params, t_loss):
     """The engine's race equals torch run by run; the run torch blows up is 'diverged',
     frozen at torch's last point below max_loss."""
     steps = t_params.shape[0] - 1
-    hist = History.from_run(run(Rosenbrock(), race_optimizer(list(names), lrs), start, steps))
+    hist = History(run(Rosenbrock(), race_optimizer(list(names), lrs), start, steps))
     assert len(hist) == steps + 1
     for r in range(len(names)):
         blown = ~np.isfinite(t_loss[:, r]) | (np.abs(t_loss[:, r]) > 1e12)
@@ -473,7 +473,7 @@ def test_history_equals_stacked_records(tols, steps):
     prob = Quadratic([1.0, 0.3])
     recs = collect(run(prob, gd(0.4, momentum=0.5), [2.0, -1.0], steps, grad_tol=np.array(tols),
                        runs=len(tols)))
-    hist = History.from_run(recs)
+    hist = History(recs)
     assert len(hist) == len(recs)
     for name in ("params", "loss", "grad", "lr", "update", "active"):
         np.testing.assert_array_equal(getattr(hist, name), np.stack([getattr(r, name)

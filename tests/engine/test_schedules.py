@@ -189,7 +189,8 @@ def test_array_steps_equal_scalar_calls(i, steps, two_d):
     got = sched(t)
     want = np.array([sched(int(s)) for s in t.reshape(-1)])      # (N,) or (N, R)
     want = np.moveaxis(want, 0, -1).reshape(got.shape)
-    np.testing.assert_array_equal(got, want)
+    # the array path may round differently by an ulp or so (numpy 2.4.6: 1 ulp)
+    np.testing.assert_array_max_ulp(got, want, maxulp=4)
 
 
 @settings(max_examples=30)
@@ -203,7 +204,8 @@ def test_per_run_rows_equal_scalar_schedules(i, t):
     for r in range(R):
         kw = {k: (v[r] if k in M.PER_RUN and isinstance(v, list) else v)
               for k, v in kwargs.items()}
-        assert sched(t)[r] == S.get(name, **kw)(t)
+        # numpy's array and scalar power may differ by an ulp (e.g. 0.1 ** 2)
+        np.testing.assert_array_max_ulp(sched(t)[r], S.get(name, **kw)(t), maxulp=4)
 
 
 @pytest.mark.parametrize(("name", "kwargs", "per_run"), [
