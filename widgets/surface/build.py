@@ -83,9 +83,25 @@ def build(cfg) -> Built:
                           weight_decay=cfg.weight_decay), len(lrs))
              for kind, lrs in blocks(cfg.runs)]
     optimizer = O.race([p for p, _ in parts], [n for _, n in parts])
+    _check_unused(cfg)
     stopping = Stopping(cfg.max_steps, cfg.grad_tol or None, cfg.loss_tol or None,
                         cfg.max_loss).validated()
     return Built(problem, start, optimizer, stopping)
+
+
+PROBES = {"momentum": "Momentum", "betas": "Adam", "alpha": "RMSprop", "rho": "Adadelta"}
+"""A kind that reads each shared hyperparameter: checks a value no raced kind uses yet."""
+
+
+def _check_unused(cfg) -> None:
+    """The engine's range check for hyperparameters no raced kind reads (so a value is
+    refused now, not when a kind that reads it is picked)."""
+    used = {u for r in cfg.runs for u in kinds.uses(r.kind)}
+    values = {"momentum": cfg.momentum, "betas": (cfg.b1, cfg.b2), "alpha": cfg.alpha,
+              "rho": cfg.rho}
+    for name, kind in PROBES.items():
+        if name not in used:
+            kinds.build(kind, 0.01, 1, **{name: values[name]})
 
 
 def stable_bound(problem, kind: str, momentum: float) -> tuple[float, str] | None:
