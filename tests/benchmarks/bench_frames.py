@@ -2,7 +2,8 @@
 
     python tests/benchmarks/bench_frames.py
 
-For 1, 8 and 32 runs (an Adam lr sweep racing on Rosenbrock, one engine step per frame):
+For 1, 8 and 32 runs (an Adam lr sweep racing on Rosenbrock, one engine step per frame;
+the surface family's :class:`~descentlab.widgets.surface.SurfaceLab` with every chart):
 the median frame time, the messages each frame sends (all widgets, counted at
 ``Widget._send``) and the largest frame rate the kernel could sustain (1 / median).
 Target: under 10 ms per frame at 8 runs.
@@ -17,7 +18,7 @@ from collections import Counter
 
 from ipywidgets import Widget
 
-from descentlab.widgets import LabModel, SurfaceLab
+from descentlab.widgets.surface import Run, SurfaceLab, SurfaceModel
 
 FRAMES = 200
 
@@ -51,8 +52,9 @@ async def measure(lab, speed: int):
 
 async def bench(R: int, speed: int = 1):
     """Inside a running event loop, as in a kernel (the math panel is throttled to 4/s)."""
-    m = LabModel(problem="rosenbrock", runs=[("Adam", 0.005 * (i + 1)) for i in range(R)],
-                 max_steps=100_000, grad_tol=0.0)
+    m = SurfaceModel(problem="rosenbrock",
+                     runs=[Run("Adam", 0.005 * (i + 1)) for i in range(R)],
+                     max_steps=100_000, grad_tol=0.0)
     return await measure(SurfaceLab(m), speed)
 
 
