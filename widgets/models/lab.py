@@ -18,7 +18,7 @@ import ipywidgets as W
 import traitlets as T
 
 from descentlab.engine import data
-from descentlab.widgets.core.lab import Lab, Layout
+from descentlab.widgets.core.lab import Lab, Layout, Scene
 from descentlab.widgets.ui.controls import BOX, STYLE, Field, button, field
 
 from . import build as B
@@ -231,6 +231,24 @@ class ModelsLab(Lab):
             self._view_step = None
             self.render()
         self._panels_later.flush()
+
+    def scenes(self) -> dict[str, Scene]:
+        """Prepared situations (the scene picker and ``?scene=``)."""
+        return {
+            "bowl": Scene("GD down the MSE bowl", {"w": -2.0, "b": 2.5},
+                          "the path bends toward the fitted (w, b); −∇L points downhill"),
+            "zigzag": Scene("a large η zig-zags", {"w": -2.0, "b": 2.5, "lr": 0.9},
+                            "just below 2/L = 1 each step overshoots the valley floor"),
+            "diverge": Scene("too large η diverges", {"w": 0.5, "b": 0.5, "lr": 1.2},
+                             "above 2/L = 1 every step lands farther out: the run stops "
+                             "as diverged"),
+            "curve": Scene("polynomial features", {"dataset": "polynomial"},
+                           "ŷ uses x, x², x³: the fit is a curve along x"),
+            "logistic": Scene("logistic regression", {
+                "dataset": "blobs2", "model": "logistic regression (binary cross-entropy)",
+                "first": 0, "second": 2},
+                              "the boundary turns and shifts as GD moves (w[x1], b)"),
+        }
 
     def style(self) -> Style:
         plane = self.session.cfg.plane

@@ -20,6 +20,7 @@ from typing import NamedTuple
 import numpy as np
 
 from descentlab.engine import kinds, records, runner, training
+from descentlab.widgets.core.decimate import display_indices
 from descentlab.widgets.ui.format import num
 
 from . import build as B
@@ -34,7 +35,7 @@ class View(NamedTuple):
     step: int
     point: np.ndarray        # (2,) the hand coordinates now
     grad: np.ndarray         # (2,) dL/d(hand coordinates) there
-    path: np.ndarray         # (step + 1, 2) the path so far
+    path: np.ndarray         # (k, 2) the path so far (at most 2,000 points, the latest last)
     theta: np.ndarray        # (P,)
     fit_x: np.ndarray        # mode line / curve / probability: (n,) ; boundary: (nx,)
     fit_y: np.ndarray        # (1, n) ; boundary: grid ys (ny,)
@@ -159,10 +160,13 @@ class ModelsSession:
             check = B.gradient_check(model, ds.X_train, ds.y_train, theta)
         lr_next = self.lr if step == self.step else float(h.lr[min(step + 1, self.step), 0])
         last = float(h.lr[step, 0]) if step > 0 else float("nan")
-        return View(step, point, grad, np.array(h.params[: step + 1, 0]), theta, fit_x, fit_y,
-                    margins, values, check, lr_next, last, self.label(step),
-                    np.array(h.grad[step - 1, 0]) if step > 0 else np.full(2, np.nan),
-                    training.DEFAULT_METRICS[ds.task], p)
+        path = np.array(h.params[display_indices(step + 1), 0])
+        return View(step=step, point=point, grad=grad, path=path, theta=theta, fit_x=fit_x,
+                    fit_y=fit_y, margins=margins, values=values, check=check, lr=lr_next,
+                    last_lr=last, label=self.label(step),
+                    prev_grad=(np.array(h.grad[step - 1, 0]) if step > 0
+                               else np.full(2, np.nan)),
+                    metrics=training.DEFAULT_METRICS[ds.task], plane=p)
 
     def messages(self, step: int) -> list[str]:
         """The run's stop and live changes up to ``step``, in words."""

@@ -12,7 +12,7 @@ import ipywidgets as W
 import traitlets as T
 
 from descentlab.engine import data
-from descentlab.widgets.core.lab import Lab, Layout
+from descentlab.widgets.core.lab import Lab, Layout, Scene
 from descentlab.widgets.ui.controls import BOX, STYLE, Field, button, field
 
 from . import build as B
@@ -133,6 +133,21 @@ class TuningLab(Lab):
         self.configure()
         self.render()
         self._panels_later.flush()
+
+    def scenes(self) -> dict[str, Scene]:
+        """Prepared situations (the scene picker and ``?scene=``)."""
+        return {
+            "grid": Scene("grid over 4 decades", {"search": "grid", "trials": 9},
+                          "too small an η barely moves, too large an η diverges"),
+            "halving": Scene("successive halving", {"search": "successive halving",
+                                                    "trials": 27, "epochs": 1},
+                             "27 configurations for 1 epoch, the best third ×3, ..."),
+            "hyperband": Scene("one Hyperband bracket", {"search": "hyperband",
+                                                         "epochs": 27},
+                               "many cheap configurations first, a few trained long"),
+            "too wide": Scene("an lr range that diverges", {"lr_hi": 10.0},
+                              "the largest rates diverge: they rank last"),
+        }
 
     def style(self) -> Style:
         m, cfg = self.model, self.session.cfg

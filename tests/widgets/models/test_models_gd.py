@@ -134,3 +134,15 @@ def test_an_edit_restarts_once_and_validates_once(lab, monkeypatch):
     assert calls == {"plane": 1, "build": 1, "restart": 1}
     lab.sliders[0].value = 0.5                  # within the slice: nothing rebuilt
     assert calls == {"plane": 1, "build": 1, "restart": 2}
+
+
+def test_every_scene_applies_and_the_diverging_one_diverges(lab):
+    for name in lab.scenes():
+        lab.apply_scene(name)
+        assert lab.errors.message == "" and lab.session.step == 0, name
+    lab.apply_scene("diverge")
+    lab.frame(500)
+    assert lab.session.state.stop_reason[0] == "diverged"
+    lab.apply_scene("bowl")
+    assert lab.model.dataset == "linear" and lab.session.cfg.start == (-2.0, 2.5)
+    assert lab.model.lr == 1e-2

@@ -148,3 +148,11 @@ def test_a_setting_change_restarts_the_search(tb):
     tb.fields["trials"].control.value = 5
     assert tb.session.step == 0 and tb.session.horizon == 5
     assert tb.charts["scores"].points.x.size == 0
+
+
+def test_every_scene_applies(tb):
+    for name in tb.scenes():
+        tb.apply_scene(name)
+        assert tb.errors.message == "" and tb.session.step == 0, name
+    tb.apply_scene("hyperband")
+    assert tb.session.horizon == 4 and tb.model.search == "hyperband"
