@@ -5,6 +5,8 @@ r"""The two charts of the models lab (``configure(style)``, ``draw(view)``, ``wi
   curve :math:`\hat y` (on polynomial features, the curve of the model's features drawn
   along the plotted one), :math:`P(y = 1 \mid x)`, or the decision boundaries; the key and
   a caption naming the plotted feature sit beside the data.
+* :class:`LossChart` -- the training loss per step (log axis), a dashed rule where η
+  changed live, the run's label in the key;
 * :class:`SliceChart` -- the loss on the plane of the two hand coordinates (heat map of
   :math:`\log_{10}(L - L_{\min} + \epsilon)`, contours), the gradient-descent path, the
   point and :math:`\pm\nabla L` there (true direction, fixed display length).
@@ -20,6 +22,7 @@ import numpy as np
 
 from descentlab.widgets.ui.figures import (
     Key,
+    SeriesChart,
     arrow_path,
     axis,
     contour_path,
@@ -30,7 +33,7 @@ from descentlab.widgets.ui.figures import (
 )
 from descentlab.widgets.ui.palette import OKABE_ITO, SURFACE_COLORS
 
-__all__ = ["Style", "FitChart", "SliceChart", "ARROW_LABELS", "ARROW_LENGTH",
+__all__ = ["Style", "FitChart", "SliceChart", "LossChart", "ARROW_LABELS", "ARROW_LENGTH",
            "class_color", "POINT_COLORS"]
 
 ARROW_LENGTH = 0.2
@@ -214,3 +217,24 @@ class SliceChart:
         with self.point.hold_sync():
             self.point.x, self.point.y = view.point[:1], view.point[1:]
         self.key.show([*ARROW_COLORS, PATH_COLOR], [*ARROW_LABELS, view.label])
+
+
+class LossChart:
+    """The training loss of the run step by step; live η changes as dashed rules."""
+
+    def __init__(self, **size):
+        self.series = SeriesChart("training loss per step", "step", "loss L", log=True,
+                                  width=size.get("width", "420px"),
+                                  height=size.get("height", "300px"))
+        self.widget = self.series.widget
+        self._label = None
+
+    def configure(self, style: Style) -> None:
+        self._label = None
+
+    def draw(self, view) -> None:
+        if view.label != self._label:
+            self._label = view.label
+            self.series.configure([PATH_COLOR], [view.label])
+        self.series.show(view.steps, view.losses[None])
+        self.series.mark_events(view.events)

@@ -22,7 +22,7 @@ from descentlab.widgets.core.lab import Lab, Layout, Scene
 from descentlab.widgets.ui.controls import BOX, STYLE, Field, button, field
 
 from . import build as B
-from .charts import FitChart, SliceChart, Style
+from .charts import FitChart, LossChart, SliceChart, Style
 from .config import RUN_TRAITS, ModelsConfig
 from .panels import CheckPanel, NumbersPanel
 from .session import ModelsSession
@@ -37,12 +37,12 @@ class ModelsLab(Lab):
     title = "Models and losses: put θ by hand, then run gradient descent"
     step_name = "step"
     filename = "models_gd.csv"
-    layout = Layout(left=("fit", "slice"), bottom=("numbers", "check"))
+    layout = Layout(left=("fit", "slice", "loss"), bottom=("numbers", "check"))
 
     def __init__(self, dataset: str = "linear", seed: int = 0):
         self.model = ModelsConfig(dataset, seed)
         self.session = ModelsSession(self.model.config())
-        self.charts = {"fit": FitChart(), "slice": SliceChart()}
+        self.charts = {"fit": FitChart(), "slice": SliceChart(), "loss": LossChart()}
         self.panels = {"numbers": NumbersPanel(), "check": CheckPanel()}
         self._syncing = False
         self._make_controls()

@@ -47,6 +47,9 @@ class View(NamedTuple):
     label: str               # the path's label ("GD η 0.01→0.1 @85")
     prev_grad: np.ndarray    # (2,) the gradient the last step used (NaN at step 0)
     metrics: tuple           # the task's metric names
+    steps: np.ndarray        # (k,) the steps of the loss curve (decimated like the path)
+    losses: np.ndarray       # (k,) the training loss at those steps
+    events: np.ndarray       # the steps after which η changed live (up to ``step``)
     plane: B.Plane
 
 
@@ -160,13 +163,17 @@ class ModelsSession:
             check = B.gradient_check(model, ds.X_train, ds.y_train, theta)
         lr_next = self.lr if step == self.step else float(h.lr[min(step + 1, self.step), 0])
         last = float(h.lr[step, 0]) if step > 0 else float("nan")
-        path = np.array(h.params[display_indices(step + 1), 0])
+        idx = display_indices(step + 1)
+        path = np.array(h.params[idx, 0])
+        events = np.array([e.step for e in self.history.events if e.step <= step], float)
         return View(step=step, point=point, grad=grad, path=path, theta=theta, fit_x=fit_x,
                     fit_y=fit_y, margins=margins, values=values, check=check, lr=lr_next,
                     last_lr=last, label=self.label(step),
                     prev_grad=(np.array(h.grad[step - 1, 0]) if step > 0
                                else np.full(2, np.nan)),
-                    metrics=training.DEFAULT_METRICS[ds.task], plane=p)
+                    metrics=training.DEFAULT_METRICS[ds.task],
+                    steps=np.array(h.steps[idx], float), losses=np.array(h.loss[idx, 0]),
+                    events=events, plane=p)
 
     def messages(self, step: int) -> list[str]:
         """The run's stop and live changes up to ``step``, in words."""

@@ -146,3 +146,21 @@ def test_every_scene_applies_and_the_diverging_one_diverges(lab):
     lab.apply_scene("bowl")
     assert lab.model.dataset == "linear" and lab.session.cfg.start == (-2.0, 2.5)
     assert lab.model.lr == 1e-2
+
+
+def test_the_loss_chart_draws_the_run_and_marks_the_live_change(lab):
+    lab.move((1.0, 1.0))
+    lab.frame(3)
+    lab.model.lr = 0.1
+    lab.frame(2)
+    chart = lab.charts["loss"].series
+    h = lab.session.history.records
+    np.testing.assert_array_equal(np.ravel(chart.lines.x), np.arange(6))
+    np.testing.assert_allclose(np.ravel(chart.lines.y), h.loss[:, 0])
+    np.testing.assert_array_equal(np.ravel(chart.events.x), [3.0, 3.0])
+    assert "GD η 0.01→0.1 @3" in chart.key.widget.value
+    lab.keys.press("ArrowLeft")
+    lab.keys.press("ArrowLeft")
+    lab.keys.press("ArrowLeft")                     # step 2: before the change
+    assert np.isnan(np.asarray(chart.events.x, float)).all()
+    assert "GD η 0.01</span>" in chart.key.widget.value
