@@ -42,6 +42,9 @@ from .session import DataSession
 __all__ = ["DataLab", "BatchSizeLab", "EarlyStoppingLab", "RegularizationLab", "ColorBook",
            "SafeUpload", "parse_ints", "parse_floats", "CHARTS", "GENERATED"]
 
+NEEDS = {"data": "fit", "surface": "surface", "noise": "noise"}
+"""What a chart needs its views to compute (:data:`.session.EXTRAS`)."""
+
 CHARTS = {"data": DataChart, "loss": IterationLoss, "loss_epoch": EpochLoss,
           "epochs": TrainValChart, "surface": BatchSurface, "noise": NoiseChart}
 """Every chart a data lab can show, by name; a lab builds only those in its layout."""
@@ -155,8 +158,7 @@ class DataLab(Lab):
         names = {*self.layout.left, *(n for _, n in self.layout.tabs)}
         self.charts = {n: CHARTS[n]() for n in CHARTS if n in names}
         self.panels = {"metrics": MetricsPanel()} if "metrics" in self.layout.bottom else {}
-        extras = {"fit"} if "data" in self.charts else set()
-        extras |= {n for n in ("surface", "noise") if n in self.charts}
+        extras = {NEEDS[n] for n in self.charts if n in NEEDS}
         extras |= {"metrics"} if self.panels else set()
         self.session = DataSession(model.config(), model.builder, extras)
         self.session.selected = model.selected
@@ -187,6 +189,14 @@ class DataLab(Lab):
 
     def refresh(self) -> None:
         """Update the lab's own texts after a change (subclasses)."""
+
+    def render(self, step: int | None = None, everything: bool = False) -> None:
+        """As :meth:`Lab.render`; views compute only what the charts on screen (and the
+        panels) draw."""
+        shown = set(self.charts) if everything else set(self.charts) - self.hidden
+        self.session.wanted = frozenset({NEEDS[n] for n in shown if n in NEEDS}
+                                        | ({"metrics"} if self.panels else set()))
+        super().render(step, everything)
 
     # ---- style
 

@@ -99,7 +99,7 @@ class View(NamedTuple):
     event_epochs: np.ndarray  # (k,) the same as epoch positions (of the runs they concern)
     selected: int
     batch: np.ndarray        # selected run's batch rows at ``step`` (empty at 0)
-    fit: np.ndarray          # (R, G) fitted curve, (R, m, m) p(y=1) - 1/2, or (R, 0)
+    fit: np.ndarray          # (R, G) fitted curve, (R, m, m) logits on a grid, or (R, 0)
     metrics: dict            # "train_<m>" / "val_<m>" -> (R,) at ``step``
     surface: SurfaceView | None
     noise: NoiseView | None
@@ -141,6 +141,7 @@ class DataSession:
     def __init__(self, cfg: DataConfig, builder, extras=EXTRAS):
         self.builder = builder
         self.extras = frozenset(extras)
+        self.wanted = self.extras     # what the next views compute (the charts on screen)
         self.selected = 0
         self.restart(cfg)
 
@@ -357,6 +358,7 @@ class DataSession:
         ev_epochs = np.array([e.step / self.per_epoch[(e.runs or (0,))[0]] for e in ev],
                              dtype=np.float64)
         sel = min(self.selected, len(self.cfg.runs) - 1)
+        want = self.extras & self.wanted
         return View(
             step=step, latest=self.step, steps=idx.astype(np.float64),
             loss=S.view("loss")[idx].T, epoch=S.view("epoch")[idx].T,
@@ -365,35 +367,46 @@ class DataSession:
             epochs=x, train_loss=tr, val_loss=va, best=best, best_val=best_val,
             event_steps=ev_steps, event_epochs=ev_epochs, selected=sel,
             batch=self.batch_rows(sel, step),
-            fit=self._fit(params) if "fit" in self.extras else np.zeros((len(params), 0)),
-            metrics=self._metrics(params) if "metrics" in self.extras else {},
-            surface=self._surface(step, sel) if "surface" in self.extras else None,
-            noise=self._noise(params, sel) if "noise" in self.extras else None)
+            fit=self._fit(params) if "fit" in want else np.zeros((len(params), 0)),
+            metrics=self._metrics(params) if "metrics" in want else {},
+            surface=self._surface(step, sel) if "surface" in want else None,
+            noise=self._noise(params, sel) if "noise" in want else None)
 
     def _fit(self, params: np.ndarray) -> np.ndarray:
-        """Each run's fit where the data chart draws it: ``\\hat y`` on the curve grid, or
-        :math:`p(y=1\\mid x) - 1/2` on the boundary grid (its zero contour is the decision
-        boundary); the engine's ``predict``."""
+        r"""Each run's fit where the data chart draws it: :math:`\hat y` on the curve grid
+        (the engine's ``predict``), or the logit :math:`z(x)` on the boundary grid
+        (:func:`descentlab.engine.models.logits`; its zero contour is the decision
+        boundary :math:`p(y=1\mid x) = 1/2`)."""
         prep = self.built.prepared
         R = params.shape[0]
         if prep.mode == "none":
             return np.zeros((R, 0))
         model = self.groups[0].model
         with np.errstate(all="ignore"):
-            out = model.predict(params, prep.features)
-        if prep.mode == "boundary":
-            out = out.reshape(R, len(prep.ys), len(prep.xs)) - 0.5
+            if prep.mode == "boundary":
+                out = models.logits(model, params, prep.features)
+                out = out.reshape(R, len(prep.ys), len(prep.xs))
+            else:
+                out = model.predict(params, prep.features)
         return np.where(np.isfinite(out), out, np.nan)
+
+    def _by_penalty(self):
+        """``(model, runs)`` for each L2 penalty: runs of one penalty share one model
+        (groups differing only in batch size are evaluated in one call)."""
+        out: dict[float, tuple] = {}
+        for g in self.groups:
+            model, idx = out.get(g.l2, (g.model, []))
+            out[g.l2] = (model, idx + list(g.index))
+        return list(out.values())
 
     def _metrics(self, params: np.ndarray) -> dict:
         """``train_<m>`` / ``val_<m>`` ``(R,)`` at ``params``
-        (:func:`descentlab.engine.training.evaluate`, group by group)."""
+        (:func:`descentlab.engine.training.evaluate`, one call per L2 penalty)."""
         out: dict[str, np.ndarray] = {}
-        for g in self.groups:
-            sc = training.evaluate(g.model, self.dataset, params[list(g.index)],
-                                   self.rules.metrics)
+        for model, idx in self._by_penalty():
+            sc = training.evaluate(model, self.dataset, params[idx], self.rules.metrics)
             for k, v in sc.items():
-                out.setdefault(k, np.full(params.shape[0], np.nan))[list(g.index)] = v
+                out.setdefault(k, np.full(params.shape[0], np.nan))[idx] = v
         return out
 
     def _surface_box(self) -> SurfaceBox | None:
@@ -433,9 +446,8 @@ class DataSession:
     def _noise(self, params: np.ndarray, run: int) -> NoiseView:
         ds, N = self.dataset, self.N
         sigma2 = np.full(params.shape[0], np.nan)
-        for g in self.groups:
-            idx = list(g.index)
-            sigma2[idx] = gradient_noise(g.model, params[idx], ds.X_train, ds.y_train)
+        for model, idx in self._by_penalty():
+            sigma2[idx] = gradient_noise(model, params[idx], ds.X_train, ds.y_train)
         B = np.array([r.batch_size for r in self.cfg.runs], dtype=np.float64)
         sizes = np.unique(np.geomspace(1, N, 48).round()).astype(np.float64)
         return NoiseView(batch_noise(sigma2, N, B), sizes, batch_noise(sigma2[run], N, sizes))
