@@ -15,6 +15,7 @@ learning rate, :class:`ScheduleLab` drives runs by a schedule.
 from __future__ import annotations
 
 import ipywidgets as W
+import numpy as np
 import traitlets as T
 
 from descentlab.engine import kinds, problems, schedules
@@ -90,10 +91,11 @@ class SurfaceLab(Lab):
         s = self.session
         opts = [(f"{i + 1}: {r.kind} η {num(lr, 3)}", i)
                 for i, (r, lr) in enumerate(zip(s.cfg.runs, s.base_lrs, strict=True))]
+        keep = min(self.model.selected, len(opts) - 1)
         if list(self.picker.options) != opts:
-            self.picker.options = opts
-        if self.picker.value != self.model.selected:
-            self.picker.value = self.model.selected
+            self.picker.options = opts         # resets the picker to the first run
+        if self.picker.value != keep:
+            self.picker.value = keep
         self.explain()
 
     def explain(self) -> None:
@@ -186,8 +188,10 @@ class RaceLab(SurfaceLab):
     def lr_field(self, kind: str):
         """``kind``'s learning rate on a log slider: a live retune of its run (an event)."""
         m = self.model
-        slider = W.FloatLogSlider(value=self.lr_of.get(kind, kinds.FIELD_LR[kind]), base=10,
-                                  min=-6, max=1, step=0.01, description=f"η {kind}",
+        lr = self.lr_of.get(kind, kinds.FIELD_LR[kind])
+        top = max(1, int(np.ceil(np.log10(lr))) + 1) if lr > 0 else 1
+        slider = W.FloatLogSlider(value=lr, base=10, min=-7, max=top, step=0.01,
+                                  description=f"η {kind}",
                                   readout_format=".3g", continuous_update=False,
                                   style=STYLE, layout=BOX)
 

@@ -193,29 +193,34 @@ class SurfaceSession:
             self.restart(cfg)
             self.note = "the new settings need a fresh optimizer state: restarted"
             return "restarted"
-        old, t = self.cfg, self.step
+        old, t, s = self.cfg, self.step, self.state
+        resume = (s.stop_reason == "max_steps") & (s.step < cfg.max_steps)
+        if resume.any():
+            reason = np.where(resume, "", s.stop_reason).astype(object)
+            s = self.state = s._replace(active=s.active | resume, stop_reason=reason,
+                                        stop_step=np.where(resume, -1, s.stop_step))
+        idle = set()             # stopped runs: a change reaches them only after a reset
         for p in sorted(tuned):
             if p == "lr":
                 before = np.array([r.lr for r in old.runs])
                 after = np.array([r.lr for r in cfg.runs])
-                runs = tuple(int(i) for i in np.flatnonzero(before != after))
-                self.events.add_event(t, "lr", before, after, runs)
+                changed = before != after
             else:
-                runs = self._runs_using(p, cfg)
-                if runs:
-                    self.events.add_event(t, p, getattr(old, p), getattr(cfg, p), runs)
+                changed = np.zeros(len(cfg.runs), dtype=bool)
+                changed[list(self._runs_using(p, cfg))] = True
+            runs = tuple(int(i) for i in np.flatnonzero(changed & s.active))
+            idle |= {cfg.runs[i].kind for i in np.flatnonzero(changed & ~s.active)}
+            if runs and p == "lr":
+                self.events.add_event(t, "lr", before, after, runs)
+            elif runs:
+                self.events.add_event(t, p, getattr(old, p), getattr(cfg, p), runs)
         self.cfg, self.optimizer, self.stopping = cfg, b.optimizer, b.stopping
-        s = self.state
-        resume = (s.stop_reason == "max_steps") & (s.step < cfg.max_steps)
-        if resume.any():
-            reason = np.where(resume, "", s.stop_reason).astype(object)
-            self.state = s._replace(active=s.active | resume, stop_reason=reason,
-                                    stop_step=np.where(resume, -1, s.stop_step))
+        self.note = (f"{', '.join(sorted(idle))} had stopped: the change reaches "
+                     f"{'it' if len(idle) == 1 else 'them'} after reset (R)") if idle else ""
         if cfg.tolerance != old.tolerance:
             self._hits[:] = -1
             self._seen = 0
         self.labels = self._labels()
-        self.note = ""
         return "retuned"
 
     def _runs_using(self, param: str, cfg: Config) -> tuple[int, ...]:

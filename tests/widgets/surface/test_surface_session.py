@@ -188,3 +188,16 @@ def test_view_is_plain_arrays_and_the_next_update_is_the_engines():
     latest = s.view()
     s.advance(1)
     np.testing.assert_array_equal(latest.next_update, s.history.update[11])
+
+
+def test_a_change_for_a_stopped_run_is_not_put_on_its_label_and_is_explained():
+    m, s = session(problem="quadratic", runs=[("GD", 0.05), ("Adam", 0.5)],
+                   max_steps=500, grad_tol=0.0)
+    m.runs = [Run("GD", 0.5), Run("Adam", 0.05)]       # GD at 0.5 > 2/L = 0.2 diverges
+    s.restart(m.config())
+    s.advance(60)
+    assert s.state.stop_reason[0] == "diverged" and s.running
+    m.runs = [Run("GD", 0.01), Run("Adam", 0.05)]
+    assert s.update(m.config()) == "retuned"
+    assert not s.events.events and s.labels[0] == "GD η 0.5"
+    assert "GD had stopped: the change reaches it after reset (R)" in s.messages()
