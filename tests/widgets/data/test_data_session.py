@@ -316,6 +316,8 @@ def test_gradient_noise_is_the_variance_of_the_minibatch_gradient():
     lab = batch_size_explorer(batch_sizes=(1, 8, 32, None))
     lab.frame(3)
     s = lab.session
+    assert s.view().noise is None                        # its tab is hidden: not computed
+    lab.flush()                                          # every chart drawn: computed
     v = s.view()
     ds, P = s.dataset, v.params
     X = np.hstack([ds.X_train, np.ones((s.N, 1))])
