@@ -199,8 +199,9 @@ def check_upload(value, max_bytes: int = MAX_UPLOAD_BYTES) -> tuple[bytes, str]:
     elif isinstance(content, (bytes, bytearray)):
         size = len(content)
     else:
-        raise ValueError(f"upload content must be bytes (or a memoryview) of at most "
-                         f"{max_bytes // 1_000_000} MB; got a {type(content).__name__}")
+        raise ValueError(f"the content of {name!r} must be the file's bytes; got "
+                         f"{type(content).__name__} (upload one .csv file of at most "
+                         f"{max_bytes // 1_000_000} MB)")
     if size > max_bytes:
         raise ValueError(f"upload {name!r} is {size:,} bytes; the limit is {max_bytes:,} "
                          f"bytes ({max_bytes // 1_000_000} MB)")
