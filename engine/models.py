@@ -1,4 +1,5 @@
-r"""Models for training on data: linear, logistic and softmax regression, vectorized over runs.
+r"""Models for training on data: linear, logistic and softmax regression and a one-hidden-layer
+MLP, vectorized over runs.
 
 Every function takes parameters ``theta`` of shape ``(R, P)``: R runs, P coordinates.  Data
 comes either as one batch shared by all runs, ``X (N, F)`` and ``y (N,)``, or as one batch
@@ -11,6 +12,10 @@ Parameter layout
 * softmax regression with K classes: ``P = (F + 1) * K``; ``theta`` reshaped row-major to
   ``(F + 1, K)`` is :math:`[W; b]`: rows ``0..F-1`` are the weights ``W (F, K)`` and the last
   row is the biases ``b (K,)``.
+* MLP with H tanh hidden units (:func:`mlp`): ``P = H (F + 2) + 1``,
+  :math:`\theta = [W_1, b_1, w_2, b_2]` with ``W1 = theta[:F*H].reshape(F, H)`` (row-major:
+  feature f, unit h at ``f*H + h``), ``b1 = theta[F*H : F*H+H]``, ``w2 = theta[F*H+H :
+  F*H+2H]`` and the output bias ``b2 = theta[-1]``.
 
 Losses are means over the rows of the batch plus an optional L2 penalty on the weights
 (never the bias):
@@ -35,6 +40,8 @@ __all__ = [
     "linear_regression",
     "logistic_regression",
     "softmax_regression",
+    "mlp",
+    "swap_plane",
     "loss_grid",
     "logits",
     "probabilities",
@@ -73,6 +80,7 @@ class Model(NamedTuple):
     loss_and_grad: Callable | None = None
     n_classes: int = 0
     logits: Callable[[np.ndarray, np.ndarray], np.ndarray] | None = None
+    hidden: int = 0
 
 
 # ---------------------------------------------------------------------------- helpers
@@ -334,6 +342,139 @@ def softmax_regression(n_classes: int, l2: float = 0.0) -> Model:
 
     return _make("softmax_regression", "multiclass", n_params, predict, loss_and_grad, l2, K,
                  logits)
+
+
+def mlp(hidden: int = 8, task: str = "regression", l2: float = 0.0) -> Model:
+    r"""A one-hidden-layer perceptron with :math:`H` = ``hidden`` tanh units: not convex.
+
+    .. math:: a = X W_1 + b_1, \qquad h = \tanh(a), \qquad z = h\, w_2 + b_2,
+
+    with the loss of linear regression on :math:`z` (``task="regression"``: MSE) or of
+    logistic regression on the logit :math:`z` (``task="binary"``), plus
+    :math:`\frac{\lambda}{2}(\lVert W_1\rVert_F^2 + \lVert w_2\rVert^2)` (biases are
+    not penalized).  Backpropagation, with :math:`\delta = \partial L/\partial z`
+    (:math:`\frac{2}{N}(z - y)` or :math:`\frac1N(\sigma(z) - y)`):
+
+    .. math:: \nabla_{w_2} = h^\top\delta + \lambda w_2, \quad \nabla_{b_2} = \textstyle
+              \sum_n \delta_n, \quad \Delta = (\delta\, w_2^\top) \odot (1 - h^2), \quad
+              \nabla_{W_1} = X^\top \Delta + \lambda W_1, \quad \nabla_{b_1} =
+              \textstyle\sum_n \Delta_n
+
+    Equals ``torch.nn.Sequential(Linear(F, H), Tanh(), Linear(H, 1))`` with ``MSELoss`` /
+    ``BCEWithLogitsLoss`` (``Linear.weight`` is the transpose of :math:`W_1`, resp.
+    :math:`w_2^\top`).  Layout in the module docstring.  ``init_params(n_features,
+    n_classes=0, runs=1, seed=0)`` draws :math:`W_1 \sim \mathcal N(0, 1/F)`,
+    :math:`w_2 \sim \mathcal N(0, 1/H)` and zero biases (at :math:`\theta = 0` every unit
+    is the same and the gradient of :math:`W_1` vanishes: a saddle).
+    """
+    H = check_int(hidden, "hidden", 1, 4096)
+    if task not in ("regression", "binary"):
+        raise ValueError(f"task must be 'regression' or 'binary'; got {task!r}")
+    l2 = hparam(l2, "l2", 0.0)
+    if not isinstance(l2, float):
+        raise ValueError("l2 must be a scalar (one penalty for the model)")
+    binary = task == "binary"
+
+    def n_params(n_features, n_classes=0):
+        F = check_int(n_features, "n_features", 1)
+        if n_classes not in ((0, 2) if binary else (0,)):
+            raise ValueError(f"n_classes must be {'0 or 2' if binary else '0'} for this "
+                             f"model; got {n_classes}")
+        return H * (F + 2) + 1
+
+    def forward(params, X):
+        params = check_params(params)
+        R, P = params.shape
+        if (P - 1) % H or (P - 1) // H < 3:
+            raise ValueError(f"params must have H (F + 2) + 1 columns with H = {H} and F >= 1; "
+                             f"got {P}")
+        F = (P - 1) // H - 2
+        X = _check_X(X, R, F)
+        W1 = params[:, :F * H].reshape(R, F, H)
+        b1, w2 = params[:, F * H:F * H + H], params[:, F * H + H:F * H + 2 * H]
+        A = np.einsum("nf,rfh->rnh", X, W1) if X.ndim == 2 else \
+            np.einsum("rbf,rfh->rbh", X, W1)
+        h = np.tanh(A + b1[:, None, :])
+        return X, W1, w2, h, np.einsum("rnh,rh->rn", h, w2) + params[:, -1:]
+
+    def logits(params, X):
+        return forward(params, X)[4]
+
+    def predict(params, X):
+        z = logits(params, X)
+        return sigmoid(z) if binary else z
+
+    def loss_and_grad(params, X, y, need_grad):
+        X, W1, w2, h, z = forward(params, X)
+        R, N = z.shape
+        y = _check_y(y, X, R)
+        if binary:
+            y = _labels(y, 2).astype(np.float64)
+            data = np.mean(np.logaddexp(0.0, z) - y * z, axis=1)
+        else:
+            r = z - y.astype(np.float64)
+            data = np.mean(r * r, axis=1)
+        loss = data + 0.5 * l2 * (np.sum(W1 * W1, axis=(1, 2)) + np.sum(w2 * w2, axis=1))
+        if not need_grad:
+            return loss, None
+        delta = (sigmoid(z) - y) / N if binary else (2.0 / N) * r
+        g_w2 = np.einsum("rnh,rn->rh", h, delta) + l2 * w2
+        D = delta[:, :, None] * w2[:, None, :] * (1.0 - h * h)
+        g_W1 = (np.einsum("nf,rnh->rfh", X, D) if X.ndim == 2 else
+                np.einsum("rbf,rbh->rfh", X, D)) + l2 * W1
+        grad = np.concatenate([g_W1.reshape(R, -1), D.sum(axis=1), g_w2,
+                               delta.sum(axis=1, keepdims=True)], axis=1)
+        return loss, grad
+
+    def init_params(n_features, n_classes=0, runs=1, seed=0):
+        R = check_int(runs, "runs", 1)
+        F = check_int(n_features, "n_features", 1)
+        P = n_params(F, n_classes)
+        rng = np.random.default_rng(seed)
+        theta = np.zeros((R, P))
+        theta[:, :F * H] = rng.normal(size=(R, F * H)) / np.sqrt(F)
+        theta[:, F * H + H:F * H + 2 * H] = rng.normal(size=(R, H)) / np.sqrt(H)
+        return theta
+
+    model = _make(f"mlp{H}", task, n_params, predict, loss_and_grad, l2, 2 if binary else 0,
+                  logits if binary else None)
+    return model._replace(init_params=init_params, hidden=H)
+
+
+def swap_plane(model: Model, theta, i: int = 0, j: int = 1):
+    r"""``(center, d1, d2)`` of the plane through an MLP's ``theta (P,)`` and its copy
+    :math:`\pi\theta` with hidden units ``i`` and ``j`` swapped (columns of :math:`W_1`,
+    entries of :math:`b_1` and :math:`w_2`), which computes the same function:
+    :math:`c = (\theta + \pi\theta)/2`, :math:`d_1 = (\theta - \pi\theta)/2` (so
+    :math:`a = \pm 1, b = 0` are :math:`\theta` and :math:`\pi\theta`) and :math:`d_2 =
+    e_{b_2}`, the output bias, which the swap leaves alone (:math:`d_1 \perp d_2`).
+
+    With data made by ``theta`` itself (:math:`y = f(X; \theta)`, regression) both points
+    have loss 0: :func:`loss_plane` over ``a in (-2, 2)``, ``b in (-1, 1)`` shows two
+    separated global minima and, between them on the line :math:`b = 0`, the ridge where
+    the two units coincide (:math:`a = 0`).  Any minimum of an MLP has such a twin.
+    """
+    H = model.hidden
+    if H < 2:
+        raise ValueError(f"swap_plane needs an MLP with at least 2 hidden units; {model.name} "
+                         f"has {H}")
+    theta = np.asarray(theta, dtype=np.float64)
+    P = theta.shape[-1] if theta.ndim == 1 else -1
+    if P < 0 or (P - 1) % H or (P - 1) // H < 3:
+        raise ValueError(f"theta must be one MLP point (P,) with P = H (F + 2) + 1; got shape "
+                         f"{theta.shape}")
+    i, j = check_int(i, "i", 0, H - 1), check_int(j, "j", 0, H - 1)
+    if i == j:
+        raise ValueError("i and j must be two different hidden units")
+    F = (P - 1) // H - 2
+    perm = np.arange(H)
+    perm[[i, j]] = perm[[j, i]]
+    idx = np.r_[(np.arange(F)[:, None] * H + perm[None, :]).ravel(), F * H + perm,
+                F * H + H + perm, P - 1]
+    swapped = theta[idx]
+    d2 = np.zeros(P)
+    d2[-1] = 1.0
+    return 0.5 * (theta + swapped), 0.5 * (theta - swapped), d2
 
 
 # ---------------------------------------------------------------------------- scores

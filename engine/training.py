@@ -251,7 +251,8 @@ def init_train(model, dataset, optimizer, *, batch_size: int = 32, seed=0,
                init=None, rules: TrainRules = DEFAULT_RULES) -> TrainState:
     """The state before the first iteration (epoch 0), with the start evaluated.
 
-    ``init`` is ``(P,)`` shared or ``(R, P)`` (default: ``model.init_params``, zeros).  R
+    ``init`` is ``(P,)`` shared or ``(R, P)`` (default: ``model.init_params``: zeros for the
+    linear models, a seeded random draw for the MLP).  R
     comes from a 2-D ``init``, ``optimizer.runs`` or ``runs``; they must agree.
     """
     rules = rules.validated(dataset.task)
@@ -266,7 +267,8 @@ def init_train(model, dataset, optimizer, *, batch_size: int = 32, seed=0,
         desc = ", ".join(f"{k} = {v}" for k, v in given.items())
         raise ValueError(f"the number of runs R disagrees: {desc}; they must be equal")
     R = next(iter(given.values()), 1)
-    x = np.zeros(P) if init is None else np.asarray(init, dtype=np.float64)
+    x = model.init_params(dataset.X_train.shape[1], dataset.n_classes)[0] if init is None \
+        else np.asarray(init, dtype=np.float64)
     if x.ndim not in (1, 2) or x.shape[-1] != P:
         raise ValueError(f"init must have shape ({P},) or (R, {P}) for {model.name} on "
                          f"{dataset.X_train.shape[1]} features; got shape {x.shape}")
