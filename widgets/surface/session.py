@@ -231,17 +231,11 @@ class SurfaceSession:
     # ---- labels: what each run is, and what changed when
 
     def _labels(self) -> list[str]:
-        cfg = self.cfg
-        ks = [r.kind for r in cfg.runs]
-        first = {}
-        for e in self.events.events:
-            if e.param == "lr":
-                for r in e.runs or range(len(ks)):
-                    first.setdefault(r, float(np.asarray(e.old)[r]))
+        """``"Adam η 0.05"`` (the lr it started with), then each live change it took:
+        ``"Adam η 0.05→0.1 @85"``, ``"Momentum η 5e-4, μ 0.9→0.5 @40"``."""
         out = []
-        for i, run in enumerate(cfg.runs):
-            lr0 = first.get(i, run.lr)
-            text = f"{run.kind} η {num(lr0, 3)}"
+        for i, run in enumerate(self.cfg.runs):
+            text = f"{run.kind} η {num(self.base_lrs[i], 3)}"
             for e in self.events.events:
                 if e.runs is not None and i not in e.runs:
                     continue
