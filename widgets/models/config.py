@@ -192,6 +192,7 @@ class ModelsConfig(T.HasTraits):
 
     @property
     def built(self) -> B.Built:
+        """The validated data set, model and fitted parameters of the current settings."""
         ds = self._dataset(self.dataset, self.target, self.classes)
         return self._model(ds, self.dataset, self.target, self.classes, self.model)
 

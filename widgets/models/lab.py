@@ -110,6 +110,7 @@ class ModelsLab(Lab):
         self._sync()
 
     def controls(self) -> list[W.Widget]:
+        """The controls on the left, each with its own error line."""
         f = self.fields
         to_fit = button("to the fitted values", "bullseye", self.to_fitted,
                         "put both hand coordinates at the fitted values", self.errors)
@@ -173,6 +174,7 @@ class ModelsLab(Lab):
         self.errors.clear()
 
     def to_fitted(self) -> None:
+        """Put both hand coordinates at their fitted values (the new start)."""
         built = self.model.built
         self.move(built.fitted[[self.model.first, self.model.second]])
 
@@ -251,6 +253,7 @@ class ModelsLab(Lab):
         }
 
     def style(self) -> Style:
+        """The record every chart and panel is configured with (data, plane, names)."""
         plane = self.session.cfg.plane
         built = plane.built
         ds, g = built.dataset, plane.grid

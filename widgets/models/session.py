@@ -66,6 +66,8 @@ class ModelsHistory:
         return self.records.events
 
     def to_rows(self) -> list[dict]:
+        """One dict per step: the two hand coordinates by name, loss, lr, gradient norm,
+        stop reason and live events."""
         h = self.records
         if len(h) == 0:
             return []
@@ -81,6 +83,7 @@ class ModelsHistory:
         return rows
 
     def to_csv(self, buf) -> None:
+        """Write :meth:`to_rows` as CSV to the text buffer ``buf``."""
         records.write_csv(self.to_rows(), buf)
 
 
@@ -105,10 +108,12 @@ class ModelsSession:
 
     @property
     def step(self) -> int:
+        """The latest step taken."""
         return self.state.step
 
     @property
     def active(self) -> bool:
+        """False once the run has stopped (step limit or divergence)."""
         return bool(self.state.active[0])
 
     def advance(self, k: int) -> bool:
@@ -140,6 +145,7 @@ class ModelsSession:
         return text
 
     def view(self, step: int) -> View:
+        """The plain arrays the charts draw at ``step`` (clamped to the steps taken)."""
         step = int(min(max(step, 0), self.step))
         p, h = self.cfg.plane, self.history.records
         built = p.built

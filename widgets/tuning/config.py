@@ -79,6 +79,7 @@ class TuningConfig(T.HasTraits):
                 setattr(self, k, v)
 
     def built_for(self, name: str) -> B.Built:
+        """The data set ``name`` and its model, loaded once."""
         if name not in self._built:
             self._built[name] = B.load(name, self.seed)
         return self._built[name]
@@ -110,6 +111,7 @@ class TuningConfig(T.HasTraits):
         return value
 
     def config(self) -> Config:
+        """The validated search record (the plan is built already)."""
         built = self.built_for(self.dataset)
         return Config(self.search, self.stage, "val_loss", built, self.plan(),
                       self.prior if self.stage == "batch size" else ())

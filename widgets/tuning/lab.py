@@ -90,6 +90,7 @@ class TuningLab(Lab):
             self.fields[name].control.disabled = m.stage == "batch size"
 
     def controls(self) -> list[W.Widget]:
+        """The controls on the left, each with its own error line."""
         f = self.fields
         return [self.stage_line, f["dataset"], f["search"], f["lr_lo"], f["lr_hi"],
                 f["trials"], f["epochs"], self.help, f["batch_size"], f["batch_sizes"],
@@ -150,6 +151,7 @@ class TuningLab(Lab):
         }
 
     def style(self) -> Style:
+        """The record the chart and table are configured with (batch sizes, lr range)."""
         m, cfg = self.model, self.session.cfg
         sizes = {m.batch_size, *B.parse_ints(m.batch_sizes)} | {
             r["batch_size"] for r in cfg.prior}

@@ -42,6 +42,7 @@ class TuningHistory:
         self.rows: list[dict] = []
 
     def to_csv(self, buf) -> None:
+        """Write every trained configuration (both steps) as CSV to ``buf``."""
         records.write_csv(self.rows, buf, list(Trial._fields) + ["metric", "best_epoch"])
 
 
@@ -56,6 +57,7 @@ class TuningSession:
         self.restart(cfg)
 
     def restart(self, cfg: Config) -> None:
+        """Start the search of ``cfg`` over (step 1's rows stay when this is step 2)."""
         self.cfg = cfg
         self.history = TuningHistory()
         self.history.rows.extend(dict(r) for r in cfg.prior)
@@ -64,14 +66,17 @@ class TuningSession:
 
     @property
     def step(self) -> int:
+        """The number of rounds trained."""
         return len(self.ends) - 1
 
     @property
     def horizon(self) -> int:
+        """The number of rounds of the search."""
         return len(self.cfg.plan.rounds)
 
     @property
     def done(self) -> bool:
+        """True once every round is trained."""
         return self.step >= self.horizon
 
     def _rows(self, k: int) -> list[dict]:
@@ -103,6 +108,7 @@ class TuningSession:
         return not self.done
 
     def view(self, step: int) -> View:
+        """The rows trained up to round ``step`` and this step's ranked table."""
         step = int(min(max(step, 0), self.step))
         rows = self.history.rows[: self.ends[step]]
         mine = self.history.rows[self.first: self.ends[step]]
@@ -118,6 +124,7 @@ class TuningSession:
                     ranked[0] if ranked else None)
 
     def messages(self, step: int) -> list[str]:
+        """What round ``step`` trained, what diverged and, at the end, the best."""
         step = min(step, self.step)
         p = self.cfg.plan
         if step == 0:
