@@ -40,7 +40,7 @@ def batch_size_explorer(dataset: str = "linear", batch_sizes=(1, 8, 32, 128, Non
         raise ValueError(f"lrs must give one learning rate per batch size ({len(sizes)}); "
                          f"got {len(rates)}")
     model.runs = [Run(kind, v, B) for B, v in zip(sizes, rates, strict=True)]
-    return BatchSizeLab(model, filename=f"batch_sizes_{dataset}.csv")
+    return BatchSizeLab(model, filename=f"batch_sizes_{dataset}.csv", n=n)
 
 
 def early_stopping_trainer(degree: int = 15, kind: str = "Adam", lrs=(0.05, 0.01),

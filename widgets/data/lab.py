@@ -201,6 +201,8 @@ class DataLab(Lab):
     # ---- style
 
     def style(self) -> DataStyle:
+        """The runs' colours (:class:`ColorBook`) and labels, the data's points, grids and
+        ranges: what every chart's ``configure`` receives."""
         s = self.session
         ds, prep = s.dataset, s.built.prepared
         runs = s.start_cfg.runs
@@ -344,6 +346,10 @@ class BatchSizeLab(DataLab):
                                           ("train vs val", "epochs")),
                     bottom=("metrics",))
 
+    def __init__(self, model: DataModel, filename: str = "batch_sizes.csv", n: int = 400):
+        self.n = n            # rows of a generated data set picked in the data-set box
+        super().__init__(model, filename)
+
     def controls(self) -> list[W.Widget]:
         m = self.model
         self.info = W.HTML()
@@ -385,8 +391,6 @@ class BatchSizeLab(DataLab):
             box.errors.show(str(err))
             return
         box.errors.clear()
-
-    n = 400
 
     def refresh(self) -> None:
         s = self.session
