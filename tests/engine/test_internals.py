@@ -199,10 +199,12 @@ torch = pytest.importorskip("torch")
 @pytest.fixture(autouse=True)
 def float64_torch():
     """torch keeps NAdam's mu_product and the step count in the default dtype."""
-    old = torch.get_default_dtype()
+    old, threads = torch.get_default_dtype(), torch.get_num_threads()
     torch.set_default_dtype(torch.float64)
+    torch.set_num_threads(1)  # tiny tensors: threads only cost time on a shared machine
     yield
     torch.set_default_dtype(old)
+    torch.set_num_threads(threads)
 
 
 def torch_steps(make, steps=T):
