@@ -168,6 +168,7 @@ class DataSession:
             self.states.append(s)
             self.histories.append(training.TrainHistory([training.start_record(s)]))
             self._best.append([(0, self.histories[-1].best_epoch)])
+        self.notes: dict[int, str] = {}     # stopped runs changed since: reset needed
         self.labels = self._labels()
         P = self.states[0].params.shape[1]
         f = np.float64
@@ -212,14 +213,22 @@ class DataSession:
         record what changed as events after the current step."""
         built: Built = self.builder.build(cfg)
         old, t = self.cfg, self.step
-        for g, h in zip(self.groups, self.histories, strict=True):
+        for g, h, st in zip(self.groups, self.histories, self.states, strict=True):
             for j, r in enumerate(g.index):
                 a, b = old.runs[r], cfg.runs[r]
-                for name in ("lr", "weight_decay"):
-                    if getattr(a, name) != getattr(b, name):
-                        h.add_event(t, name, getattr(a, name), getattr(b, name), (j,))
+                changed = [(n, getattr(a, n), getattr(b, n)) for n in ("lr", "weight_decay")
+                           if getattr(a, n) != getattr(b, n)]
                 if cfg.momentum != old.momentum and "momentum" in kinds.uses(b.kind):
-                    h.add_event(t, "momentum", old.momentum, cfg.momentum, (j,))
+                    changed.append(("momentum", old.momentum, cfg.momentum))
+                if not changed:
+                    continue
+                if not st.active[j]:          # a stopped run: its label and past stay
+                    self.notes[r] = (f"{self.labels[r]} has stopped: its new "
+                                     f"{', '.join(n for n, _, _ in changed)} takes effect "
+                                     "after a reset (R).")
+                    continue
+                for name, before, after in changed:
+                    h.add_event(t, name, before, after, (j,))
         self.built, self.cfg = built, cfg
         self.groups, self.rules = built.groups, built.rules
         if cfg.epochs > old.epochs and not cfg.early_stopping:
@@ -474,6 +483,8 @@ class DataSession:
         best = self.best_epochs(step)
         out = [self.stop_message(r, why, d, t, e, int(best[r]))
                for r, why, d, t, e in self.stops(step)]
+        if step >= self.step:
+            out += [self.notes[r] for r in sorted(self.notes)]
         if not self.running and step >= self.step:
             out.append("Every run has stopped: press reset (R) to train again; changing a "
                        "setting now starts the runs over with it.")

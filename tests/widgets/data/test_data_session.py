@@ -337,3 +337,15 @@ def test_gradient_noise_is_the_variance_of_the_minibatch_gradient():
     lab.flush()
     pts = lab.charts["noise"].points
     np.testing.assert_array_equal(pts.x, [1, 8, 32])                  # B = N has no point
+
+
+def test_a_stopped_run_is_not_relabelled_and_the_status_says_reset():
+    lab = batch_size_explorer(batch_sizes=(8, 32), lrs=(50.0, 0.05))
+    lab.frame(40)
+    s = lab.session
+    assert s.stops()[0][0] == 0 and s.running                # run 0 diverged, run 1 runs
+    label0 = s.labels[0]
+    lab.boxes["lrs"].control.value = "0.01, 0.1"
+    assert s.step == 40 and s.labels[0] == label0           # not relabelled
+    assert [e.runs for e in s.events] == [(1,)]             # the running run's event only
+    assert "has stopped: its new lr takes effect after a reset" in lab.status.widget.value
