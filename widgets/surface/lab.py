@@ -109,12 +109,12 @@ class SurfaceLab(Lab):
         except (ValueError, TypeError) as err:   # never into the frontend
             self.errors.show(str(err))
             return
+        if change["name"] in ("problem", "problem_params"):
+            self.retitle(self.heading())       # the heading follows the surface
         if what == "same":
             return
         if what in ("restarted", "rerun"):
             self._view_step = None
-        if change["name"] in ("problem", "problem_params"):
-            self.retitle(self.heading())
         self.configure()
         self.render()
         self._panels_later.flush()
@@ -145,6 +145,16 @@ class SurfaceLab(Lab):
     def _picked(self, change):
         if change["new"] is not None and change["new"] != self.model.selected:
             self.model.selected = change["new"]
+
+    def lr_box(self):
+        """The inspected run's learning rate, typed (a live retune: an event)."""
+        m = self.model
+        box = self.field(W.FloatText(description="lr η (inspected)", style=STYLE, layout=BOX),
+                         "runs", to_model=lambda v: [r._replace(lr=float(v)) if i == m.selected
+                                                     else r for i, r in enumerate(m.runs)],
+                         from_model=lambda runs: runs[min(m.selected, len(runs) - 1)].lr)
+        m.observe(lambda c: setattr(box.control, "value", m.runs[c["new"]].lr), "selected")
+        return box
 
     def common(self) -> list[W.Widget]:
         """Momentum, weight decay and the convergence criteria (each stop is stated)."""
@@ -222,7 +232,7 @@ class RaceLab(SurfaceLab):
                                style=STYLE, layout=BOX), "runs", to_model=to_runs,
               from_model=lambda runs: tuple(r.kind for r in runs)),
             W.HTML("<b>learning rates</b> (live: the change is marked)"), box,
-            self.inspect_control(),
+            self.inspect_control(), self.lr_box(),
             f(W.FloatText(description="Adam β₁", style=STYLE, layout=BOX), "b1"),
             f(W.FloatText(description="Adam β₂", style=STYLE, layout=BOX), "b2"),
             *self.common(),
@@ -287,17 +297,11 @@ class ScheduleLab(SurfaceLab):
         return "Learning-rate schedules"
 
     def controls(self) -> list[W.Widget]:
-        m, f = self.model, self.field
-        lr_box = f(W.FloatText(description="lr η (inspected)", style=STYLE, layout=BOX),
-                   "runs", to_model=lambda v: [r._replace(lr=float(v)) if i == m.selected
-                                               else r for i, r in enumerate(m.runs)],
-                   from_model=lambda runs: runs[min(m.selected, len(runs) - 1)].lr)
-        m.observe(lambda c: setattr(lr_box.control, "value", m.runs[c["new"]].lr),
-                  "selected")
+        f = self.field
         return [
             f(W.Dropdown(options=schedules.names(), description="schedule", style=STYLE,
                          layout=BOX), "schedule"),
-            self.kind_control(), self.inspect_control(), lr_box, *self.common(),
+            self.kind_control(), self.inspect_control(), self.lr_box(), *self.common(),
             W.HTML("<span style='color:#555'>a schedule change after the runs ended "
                    "re-runs them under the new schedule</span>"),
         ]

@@ -124,7 +124,7 @@ class MathPanel:
         self.math = W.HTMLMath(layout=W.Layout(min_height="120px"),
                                style={"font_size": "15px"})
         self.numbers = W.HTML()
-        self.widget = W.VBox([self.head, self.math, self.numbers, self.rules],
+        self.widget = W.VBox([self.rules, self.head, self.math, self.numbers],
                              layout=W.Layout(width="100%", min_width="360px"))
         self.f_min = None
 

@@ -25,7 +25,6 @@ import numpy as np
 
 from descentlab.engine import kinds, runner
 from descentlab.engine import optimizers as O
-from descentlab.engine.records import EventLog
 from descentlab.widgets.core.decimate import MAX_POINTS, display_indices
 from descentlab.widgets.ui.format import num
 
@@ -135,9 +134,8 @@ class SurfaceSession:
         R = len(cfg.runs)
         self.state = runner.init_run(b.problem, b.optimizer, b.start, R, b.stopping)
         self.history = runner.History([runner.start_record(self.state)])
-        self.events = self.history if hasattr(self.history, "add_event") else EventLog()
+        self.events = self.history      # live changes: History.add_event / .events
         self.quantities = QuantityLog()
-        self._log = True
         self.quantities.append(self._quantities(self.state.opt_state))
         self._structure = structure(self.state.opt_state)
         self._hits = np.full(R, -1, dtype=np.int64)
@@ -148,7 +146,7 @@ class SurfaceSession:
 
     def _quantities(self, opt_state) -> dict:
         """The engine's account of the last update (moments, corrections, eff_lr, ...)."""
-        return O.internals(self.optimizer, opt_state, self.state.params) if self._log else {}
+        return O.internals(self.optimizer, opt_state, self.state.params)
 
     def update(self, cfg: Config) -> str:
         """Apply an edit: ``"same"``, ``"restarted"``, ``"retuned"``, ``"rerun"`` or

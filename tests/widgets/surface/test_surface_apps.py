@@ -168,6 +168,7 @@ def test_click_on_surface_sets_start_and_restarts():
 
 def test_new_problem_restarts_redraws_the_surface_and_the_heading_follows():
     lab = race_app()
+    lab.pick_start(0.5, 0.5)                                # a start of its own
     lab.frame(5)
     lab.model.problem = "himmelblau"
     assert lab.session.step == 0
