@@ -9,9 +9,9 @@ r"""Config -> engine objects for the models lab, built once per validated config
   descent runs on), its slice grid and the fit geometry (one per pair / held values);
 * :func:`check_upload` -- what a browser may put in a ``FileUpload`` value, validated.
 
-TEMPORARY (until ``engine.models`` has ``fit`` / ``loss_slice`` / ``gradient_check`` /
-``logits``): :func:`fit`, :func:`loss_slice`, :func:`gradient_check` and :func:`margins`
-below compute those numbers from the engine's model functions; they move to the engine.
+The numbers are the engine's: ``models.fit`` (the fitted :math:`\theta`),
+``models.loss_plane`` (the slice), ``models.logits`` (the boundaries); the session adds
+``models.gradient_check``.
 """
 
 from __future__ import annotations
@@ -25,7 +25,7 @@ from descentlab.engine import data, models, problems
 __all__ = ["MODELS", "LOSS_TEX", "CONVEXITY", "UPLOAD_PREFIX", "MAX_UPLOAD_BYTES",
            "models_for", "make", "param_names", "default_pair", "slider_range", "load",
            "read_upload", "check_upload", "Upload", "Built", "Plane", "FitGrid", "build",
-           "plane", "fit", "loss_slice", "gradient_check", "margins", "SLICE_N"]
+           "plane", "margins", "SLICE_N"]
 
 MODELS = {
     "linear regression (MSE)": "regression",
@@ -55,7 +55,6 @@ CONVEXITY = {
 
 UPLOAD_PREFIX = "upload: "
 MAX_UPLOAD_BYTES = 5_000_000
-FIT_STEPS = 500
 SLICE_N = 60
 GRID = 200
 BOUNDARY_GRID = 80
@@ -239,7 +238,7 @@ class Built(NamedTuple):
 def build(ds: data.Dataset, label: str) -> Built:
     """The model ``label`` for ``ds``, fitted (ValueError when they do not fit)."""
     model = make(label, ds)
-    fitted = fit(model, ds.X_train, ds.y_train)
+    fitted = models.fit(model, ds.X_train, ds.y_train)
     names = param_names(model, ds.feature_names)
     return Built(ds, label, model, fitted, names)
 
@@ -362,66 +361,28 @@ def plane(built: Built, pair, rest: str, start) -> Plane:
     prob = problems.custom(loss, grad, name=f"L on ({built.names[i]}, {built.names[j]})",
                            domain=ranges, start=tuple(float(v) for v in start),
                            log_scale=True)
-    ws, bs, Z = loss_slice(model, X, y, held, (i, j), *ranges, n=SLICE_N)
+    center = held.copy()
+    center[[i, j]] = 0.0
+    d1, d2 = np.zeros(P), np.zeros(P)
+    d1[i], d2[j] = 1.0, 1.0
+    ws, bs, Z = models.loss_plane(model, X, y, center, d1, d2, *ranges, n=SLICE_N)
     return Plane(built, (i, j), rest, held, ranges, prob, ws, bs, Z,
                  fit_grid(ds, model, (i, j)))
 
 
-# ---------------------------------------------------------------------------- TEMPORARY
-# These belong to engine.models (fit / loss_slice / gradient_check / logits); they are
-# here until the engine has them.
-
-
-def fit(model: models.Model, X, y, steps: int = FIT_STEPS) -> np.ndarray:
-    r"""A minimizer (or near one) of the training loss, ``(P,)``: least squares for linear
-    regression; ``steps`` full-batch GD steps with :math:`\eta = 1/L_s` otherwise."""
-    X = np.asarray(X, dtype=np.float64)
-    Xt = np.concatenate([X, np.ones((X.shape[0], 1))], axis=1)
-    if model.task == "regression":
-        return np.linalg.lstsq(Xt, np.asarray(y, dtype=np.float64), rcond=None)[0]
-    c = 0.25 if model.task == "binary" else 0.5
-    smooth = c * float(np.linalg.eigvalsh(Xt.T @ Xt / X.shape[0])[-1])
-    lr = 1.0 / max(smooth, 1e-12)
-    theta = model.init_params(X.shape[1], model.n_classes if model.task == "multiclass" else 0)
-    for _ in range(steps):
-        theta = theta - lr * model.grad(theta, X, y)
-    return theta[0]
-
-
-def loss_slice(model: models.Model, X, y, theta, pair, w_range, b_range, n: int = SLICE_N):
-    """``ws``, ``bs`` and ``Z[a, c] = L(theta with theta_i = ws[c], theta_j = bs[a])``."""
-    theta = np.asarray(theta, dtype=np.float64)
-    i, j = pair
-    if theta.shape[0] == 2 and (i, j) == (0, 1):
-        return models.loss_grid(model, X, y, w_range, b_range, n)
-    ws, bs = np.linspace(*w_range, n), np.linspace(*b_range, n)
-    Wg, Bg = np.meshgrid(ws, bs)
-    P = np.repeat(theta[None], n * n, axis=0)
-    P[:, i], P[:, j] = Wg.ravel(), Bg.ravel()
-    return ws, bs, model.loss(P, X, y).reshape(n, n)
-
-
-def gradient_check(model: models.Model, X, y, theta):
-    """``(analytic (P,), numerical (P,), relative difference)`` at ``theta (P,)``."""
-    theta = np.asarray(theta, dtype=np.float64)[None]
-    ga = model.grad(theta, X, y)[0]
-    gn = problems.numerical_grad(lambda P: model.loss(P, X, y), theta)[0]
-    rel = float(np.linalg.norm(ga - gn) / max(np.linalg.norm(ga) + np.linalg.norm(gn),
-                                               1e-12))
-    return ga, gn, rel
+# ---------------------------------------------------------------------------- boundaries
 
 
 def margins(model: models.Model, theta, points) -> np.ndarray:
-    r"""``(C, m)``: the logit :math:`z` (logistic) or :math:`z_k - \max_{j\ne k} z_j` per
-    class (softmax) at ``points (m, F)``; their zero contours are the boundaries."""
-    theta = np.asarray(theta, dtype=np.float64)
-    points = np.asarray(points, dtype=np.float64)
+    r"""``(C, m)`` functions whose zero contours are the decision boundaries at ``points
+    (m, F)``, from the engine's :func:`~descentlab.engine.models.logits`: the logit
+    :math:`z` (logistic, ``C = 1``) or :math:`z_k - \max_{j\ne k} z_j` per class (softmax,
+    ``C = K``; which class wins where, for drawing)."""
+    Z = models.logits(model, np.asarray(theta, dtype=np.float64)[None], points)[0]
     if model.task != "multiclass":
-        return (points @ theta[:-1] + theta[-1])[None]
-    K = model.n_classes
-    Wb = theta.reshape(-1, K)
-    Z = points @ Wb[:-1] + Wb[-1]
+        return Z[None]
+    K = Z.shape[1]
     out = np.empty((K, Z.shape[0]))
-    for k in range(K):
+    for k in range(K):                                           # K classes, not runs
         out[k] = Z[:, k] - np.delete(Z, k, axis=1).max(axis=1)
     return out

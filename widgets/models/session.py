@@ -19,7 +19,7 @@ from typing import NamedTuple
 
 import numpy as np
 
-from descentlab.engine import kinds, records, runner, training
+from descentlab.engine import kinds, models, records, runner, training
 from descentlab.widgets.core.decimate import display_indices
 from descentlab.widgets.ui.format import num
 
@@ -41,7 +41,7 @@ class View(NamedTuple):
     fit_y: np.ndarray        # (1, n) ; boundary: grid ys (ny,)
     margins: np.ndarray      # boundary: (C, ny, nx), else empty
     values: dict             # train_/val_ loss and metrics, floats
-    check: tuple             # (analytic (P,), numerical (P,), relative difference)
+    check: tuple             # engine GradientCheck: analytic (P,), numerical (P,), rel_error
     lr: float                # the learning rate of the next step
     last_lr: float           # the learning rate the last step used (NaN at step 0)
     label: str               # the path's label ("GD η 0.01→0.1 @85")
@@ -166,7 +166,7 @@ class ModelsSession:
                 fit_x, fit_y, margins = g.xs, pred[None], empty
             values = {k: float(v[0]) for k, v in
                       training.evaluate(model, ds, theta[None]).items()}
-            check = B.gradient_check(model, ds.X_train, ds.y_train, theta)
+            check = models.gradient_check(model, ds.X_train, ds.y_train, theta)
         lr_next = self.lr if step == self.step else float(h.lr[min(step + 1, self.step), 0])
         last = float(h.lr[step, 0]) if step > 0 else float("nan")
         idx = display_indices(step + 1)

@@ -280,3 +280,28 @@ def test_one_message_per_mark_per_slider_move(sends):
         assert sl.heat.model_id not in sent                    # the slice is not redrawn
         assert fit.train.model_id not in sent                  # nor the data
     lab.close()
+
+
+def test_every_number_is_the_engines_fit_plane_logits_and_gradient_check():
+    lab = models_lab("iris")
+    m = lab.model
+    ds, model = m.built.dataset, m.built.model
+    np.testing.assert_array_equal(m.built.fitted, models.fit(model, ds.X_train, ds.y_train))
+    lab.move((0.5, -0.25))
+    v = shown(lab)
+    gc = models.gradient_check(model, ds.X_train, ds.y_train, v.theta)
+    np.testing.assert_array_equal(v.check.analytic, gc.analytic)
+    np.testing.assert_array_equal(v.check.numerical, gc.numerical)
+    assert v.check.rel_error == gc.rel_error
+    plane = m.plane()
+    c, d1, d2 = plane.held.copy(), np.zeros(len(v.theta)), np.zeros(len(v.theta))
+    c[list(plane.pair)] = 0.0
+    d1[plane.pair[0]], d2[plane.pair[1]] = 1.0, 1.0
+    ws, bs, Z = models.loss_plane(model, ds.X_train, ds.y_train, c, d1, d2, *plane.ranges)
+    np.testing.assert_array_equal(plane.Z, Z)
+    Zl = models.logits(model, v.theta[None], plane.grid.points)[0]         # (m, K)
+    winner = Zl.argmax(axis=1)
+    k = 1
+    inside = v.margins[k].ravel() > 0
+    np.testing.assert_array_equal(inside, winner == k)      # boundary of class k from logits
+    lab.close()
