@@ -171,6 +171,8 @@ class DataLab(Lab):
     # ---- model -> session -> charts
 
     def _changed(self, change) -> None:
+        if getattr(self, "_quiet", False):
+            return
         try:
             restarted = self.session.update(self.model.config())
         except ValueError as err:          # validated already; never lose the last state
@@ -184,7 +186,6 @@ class DataLab(Lab):
 
     def _selected(self, change) -> None:
         self.session.selected = change["new"]
-        self.configure()
         self.render(self._view_step)
 
     def refresh(self) -> None:
@@ -291,6 +292,9 @@ class DataLab(Lab):
         up.observe(lambda ch: self.upload(ch["new"]), "value")
         return box
 
+    def _upload_to_model(self, dataset) -> None:
+        self.model.custom = dataset
+
     def upload(self, value) -> None:
         """Take a FileUpload value as a browser sends it: check it, parse the CSV, use it.
         The control is cleared afterwards (the same file can be sent again)."""
@@ -307,7 +311,7 @@ class DataLab(Lab):
             if got is None:
                 return
             name, content = got
-            self.model.custom = upload_dataset(content, name, self.model.seed)
+            self._upload_to_model(upload_dataset(content, name, self.model.seed))
         except (ValueError, TypeError, T.TraitError) as err:
             errors.show(str(err))
             return
@@ -378,19 +382,52 @@ class BatchSizeLab(DataLab):
 
     def choose_dataset(self, name: str, box: Field) -> None:
         """A named data set (generated ones with the lab's ``n``); "uploaded" waits for
-        a file."""
-        if name == "uploaded":
+        a file.  A rejected choice is shown under the box, which goes back."""
+        if name == "uploaded" or getattr(self, "_syncing", False):
             return
-        m = self.model
         try:
-            with m.hold_trait_notifications():
-                m.custom = None
-                m.dataset_params = {"n": self.n} if name in GENERATED else {}
-                m.dataset = name
+            self.switch_data(custom=None, dataset=name,
+                             dataset_params={"n": self.n} if name in GENERATED else {})
         except (ValueError, T.TraitError) as err:
             box.errors.show(str(err))
+            self._show_dataset()
             return
         box.errors.clear()
+
+    def switch_data(self, **traits) -> None:
+        """Set the data traits together, the runs' batch sizes carried over: the full
+        batch stays the full batch (B = N), larger ones are cut to the new N (a run that
+        then repeats another is dropped).  One restart; the new data set is built once
+        (validation reuses it)."""
+        m = self.model
+        old_n = self.session.N
+        n = m.builder.data(m.config(**traits)).dataset.X_train.shape[0]
+        runs = []
+        for r in m.runs:
+            r = r._replace(batch_size=n if r.batch_size == old_n else min(r.batch_size, n))
+            if r not in runs:               # a size cut to N may repeat the full batch
+                runs.append(r)
+        self._quiet = True                  # several traits, one restart
+        try:
+            with m.hold_trait_notifications():
+                for name, value in traits.items():
+                    setattr(m, name, value)
+                m.runs = runs
+        finally:
+            self._quiet = False
+        self._changed(None)
+
+    def _upload_to_model(self, dataset) -> None:
+        self.switch_data(custom=dataset)
+
+    def _show_dataset(self) -> None:
+        want = "uploaded" if self.model.custom is not None else self.model.dataset
+        if self.data_box.value != want:
+            self._syncing = True
+            try:
+                self.data_box.value = want
+            finally:
+                self._syncing = False
 
     def refresh(self) -> None:
         s = self.session
@@ -402,9 +439,7 @@ class BatchSizeLab(DataLab):
             "batch sizes in practice are 32–128. Give each batch size its own learning "
             "rate to compare stability: small batches need smaller steps.</span>")
         if hasattr(self, "data_box"):
-            want = "uploaded" if self.model.custom is not None else self.model.dataset
-            if self.data_box.value != want:
-                self.data_box.value = want
+            self._show_dataset()
 
 
 class EarlyStoppingLab(DataLab):

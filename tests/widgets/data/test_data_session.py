@@ -349,3 +349,21 @@ def test_a_stopped_run_is_not_relabelled_and_the_status_says_reset():
     assert s.step == 40 and s.labels[0] == label0           # not relabelled
     assert [e.runs for e in s.events] == [(1,)]             # the running run's event only
     assert "has stopped: its new lr takes effect after a reset" in lab.status.widget.value
+
+
+def test_choosing_a_data_set_keeps_the_full_batch_and_builds_once():
+    lab = batch_size_explorer()
+    lab.frame(4)
+    b = lab.model.builder
+    before = b.data_builds
+    lab.data_box.value = "iris"
+    s = lab.session
+    assert b.data_builds == before + 1 and s.dataset.name == "iris" and s.step == 0
+    assert [r.batch_size for r in lab.model.runs] == [1, 8, 32, 120]     # 128 -> N = 120
+    assert s.labels[-1].startswith("GD B=N") and lab.boxes["data"].errors.message == ""
+    assert lab.charts["data"].mode == "none" and s.view().surface is None
+    lab.boxes["batch_sizes"].control.value = "8, 200"
+    assert "batch_size must be an integer in [1, 120], got 200" in \
+        lab.boxes["batch_sizes"].errors.message
+    lab.data_box.value = "circles"
+    assert lab.charts["data"].mode == "boundary" and lab.session.N == 320
