@@ -22,6 +22,18 @@ Every run stops on its own, at the first rule it meets (checked in this order):
 
 A stopped run is frozen: its parameters, loss, gradient and optimizer-state rows no
 longer change, so a run's trajectory never depends on the other runs.
+
+Gradient noise (``init_run(..., grad_noise=sigma, seed=s)``, ``run(..., grad_noise=...)``)
+models the sampling noise of SGD on a surface: the optimizer sees
+
+.. math:: \tilde g_t = \nabla L(\theta_t) + \sigma\, \xi_t, \qquad
+          \xi_t \sim \mathcal N(0, I_{R \times D}) \text{ from }
+          \texttt{default\_rng([s, t])},
+
+a pure function of ``(seed, t)``, with :math:`\sigma` a scalar or one value per run.  The
+records' ``grad`` is :math:`\tilde g_t` (what the optimizer saw), ``true_grad`` is
+:math:`\nabla L(\theta_t)`; ``grad_tol`` tests the true gradient.  Noise lets a run leave
+a point where the true gradient vanishes, such as the saddle of ``saddle`` at the origin.
 """
 
 from __future__ import annotations
@@ -31,6 +43,7 @@ from typing import Any, NamedTuple
 
 import numpy as np
 
+from .batching import as_seed
 from .checks import check_int, hparam
 from .optimizers import current_lr
 from .records import (
@@ -100,6 +113,9 @@ class RunState(NamedTuple):
     stop_reason: np.ndarray   # (R,) object array of str, "" while active
     stop_step: np.ndarray     # (R,) int, -1 while active
     stop_detail: np.ndarray | None = None  # (R,) str: cause of a "diverged" stop, else ""
+    grad_noise: Any = None    # sigma: None (no noise), a float or (R,) per run
+    noise_seed: int = 0       # the noise of step t is default_rng([noise_seed, t])
+    true_grad: np.ndarray | None = None  # (R, D) the noiseless gradient (None: = grad)
 
 
 class StepRecord(NamedTuple):
@@ -115,6 +131,8 @@ class StepRecord(NamedTuple):
     opt_state: Any            # optimizer state after the step
     stop_detail: np.ndarray | None = None  # (R,) str: "nonfinite" / "loss_above" /
     #                                         "loss_below" for a "diverged" stop, else ""
+    true_grad: np.ndarray | None = None    # (R, D) noiseless gradient at params (= grad
+    #                                         without gradient noise)
 
 
 DEFAULT_STOPPING = Stopping()  # no tolerance, no step limit, max_loss 1e12 (immutable)
@@ -170,9 +188,10 @@ def _stop(reason, stop_step, newly, name, step):
 # ---------------------------------------------------------------------------- step API
 
 def init_run(problem, optimizer, start, runs: int | None = None,
-             stopping: Stopping = DEFAULT_STOPPING) -> RunState:
-    """The state at step 0: ``start`` broadcast to ``(R, D)``, its loss, gradient and the
-    optimizer's initial state.
+             stopping: Stopping = DEFAULT_STOPPING, *, grad_noise=None, seed=0) -> RunState:
+    r"""The state at step 0: ``start`` broadcast to ``(R, D)``, its loss, gradient and the
+    optimizer's initial state.  ``grad_noise`` :math:`\sigma` (a scalar or ``(R,)``, >= 0;
+    None = off) and ``seed`` (int or Generator) add gradient noise (module docstring).
 
     ``start`` is ``(D,)`` (shared by all runs) or ``(R, D)``.  R comes from a 2-D start,
     from ``optimizer.runs`` (hyperparameter arrays) or from ``runs``; they must agree.
@@ -201,8 +220,18 @@ def init_run(problem, optimizer, start, runs: int | None = None,
     R = next(iter(given.values()), 1)
     _check_runs(stopping, R)
     params = np.array(np.broadcast_to(x, (R, x.shape[-1])), dtype=np.float64)
+    sigma = None
+    if grad_noise is not None:
+        sigma = hparam(grad_noise, "grad_noise", 0.0)
+        if isinstance(sigma, np.ndarray) and sigma.shape[0] != R:
+            raise ValueError(f"grad_noise has {sigma.shape[0]} values but there are {R} runs; "
+                             f"give a scalar or an array of length {R}")
+        seed = as_seed(seed)
     with np.errstate(all="ignore"):
         loss, grad = _evaluate(problem, params)
+        true_grad = grad
+        if sigma is not None:
+            grad = grad + _noise(sigma, seed, 0, grad.shape)
         opt_state = optimizer.init(params)
         bad, detail = divergence(loss, stopping.max_loss, params, grad)
     reason = np.full(R, "", dtype=object)
@@ -210,13 +239,22 @@ def init_run(problem, optimizer, start, runs: int | None = None,
     reason, stop_step = _stop(reason, stop_step, bad, "diverged", 0)
     active = ~bad
     if stopping.grad_tol is not None:
-        newly = active & (np.linalg.norm(grad, axis=1) <= stopping.grad_tol)
+        newly = active & (np.linalg.norm(true_grad, axis=1) <= stopping.grad_tol)
         reason, stop_step = _stop(reason, stop_step, newly, "grad_tol", 0)
         active &= ~newly
     if stopping.max_steps == 0:
         reason, stop_step = _stop(reason, stop_step, active, "max_steps", 0)
         active = np.zeros(R, dtype=bool)
-    return RunState(0, params, loss, grad, opt_state, active, reason, stop_step, detail)
+    return RunState(0, params, loss, grad, opt_state, active, reason, stop_step, detail,
+                    sigma, int(seed) if sigma is not None else 0,
+                    true_grad if sigma is not None else None)
+
+
+def _noise(sigma, seed: int, t: int, shape) -> np.ndarray:
+    r""":math:`\sigma\,\xi_t`, :math:`\xi_t` standard normal ``shape`` from
+    ``default_rng([seed, t])``."""
+    xi = np.random.default_rng([seed, t]).standard_normal(shape)
+    return xi * (sigma if isinstance(sigma, float) else sigma[:, None])
 
 
 def start_record(state: RunState) -> StepRecord:
@@ -225,7 +263,8 @@ def start_record(state: RunState) -> StepRecord:
     return StepRecord(state.step, state.params, state.loss, state.grad,
                       _lr(state.opt_state, R), np.zeros_like(state.params),
                       state.active, state.stop_reason, state.stop_step, state.opt_state,
-                      _detail(state))
+                      _detail(state),
+                      state.grad if state.true_grad is None else state.true_grad)
 
 
 def step_run(problem, optimizer, state: RunState,
@@ -251,6 +290,9 @@ def step_run(problem, optimizer, state: RunState,
         updates, opt_state = optimizer.update(grad, state.opt_state, params)
         new_params = params + updates
         loss, new_grad = _evaluate(problem, new_params)
+        true_grad = new_grad
+        if state.grad_noise is not None:
+            new_grad = new_grad + _noise(state.grad_noise, state.noise_seed, t, new_grad.shape)
         took = active
         if np.count_nonzero(active) < R:  # stopped runs stay where they are
             new_params, loss, new_grad, updates, opt_state = _freeze(
@@ -267,9 +309,11 @@ def step_run(problem, optimizer, state: RunState,
                 (detail,) = mark_stops((detail,), bad, (why,))
                 new_params, loss, new_grad, updates, opt_state = _freeze(
                     took, (new_params, loss, new_grad, updates, opt_state), state)
+        if state.grad_noise is not None and not took.all():
+            true_grad = np.where(took[:, None], true_grad, state.true_grad)
         still = took
         if grad_tol is not None:
-            hit = still & (np.sqrt(np.einsum("ij,ij->i", new_grad, new_grad)) <= grad_tol)
+            hit = still & (np.sqrt(np.einsum("ij,ij->i", true_grad, true_grad)) <= grad_tol)
             if hit.any():
                 reason, stop_step = _stop(reason, stop_step, hit, "grad_tol", t)
                 still = still & ~hit
@@ -281,10 +325,12 @@ def step_run(problem, optimizer, state: RunState,
         if max_steps is not None and t >= max_steps:
             reason, stop_step = _stop(reason, stop_step, still, "max_steps", t)
             still = np.zeros(R, dtype=bool)
+    noisy = state.grad_noise is not None
     new_state = RunState(t, new_params, loss, new_grad, opt_state, still, reason, stop_step,
-                         detail)
+                         detail, state.grad_noise, state.noise_seed,
+                         true_grad if noisy else None)
     record = StepRecord(t, new_params, loss, new_grad, _lr(opt_state, R), updates, still,
-                        reason, stop_step, opt_state, detail)
+                        reason, stop_step, opt_state, detail, true_grad)
     return new_state, record
 
 
@@ -302,15 +348,17 @@ def _freeze(keep, new, state):
 
 
 def run(problem, optimizer, start, steps: int, *, grad_tol=None, loss_tol=None,
-        max_loss=1e12, runs=None):
-    """Generator of StepRecord: step 0 (the start) then steps 1..steps.
+        max_loss=1e12, runs=None, grad_noise=None, seed=0):
+    """Generator of StepRecord: step 0 (the start) then steps 1..steps (``grad_noise``,
+    ``seed``: gradient noise, see the module docstring).
 
     Stops early when every run has stopped (see the module docstring for the rules).
     Each record's arrays are fresh: holding on to them is safe.
     """
     steps = check_int(steps, "steps", 0)
     stopping = Stopping(steps, grad_tol, loss_tol, max_loss).validated()
-    state = init_run(problem, optimizer, start, runs, stopping)
+    state = init_run(problem, optimizer, start, runs, stopping, grad_noise=grad_noise,
+                     seed=seed)
     return _stream(problem, optimizer, state, stopping)
 
 
@@ -346,12 +394,16 @@ class History(EventLog):
     def append(self, record) -> None:
         """Copy one record in (its arrays may be reused by the caller afterwards)."""
         params = np.asarray(record.params)
+        true_grad = getattr(record, "true_grad", None)
         if self._store is None:
             R, D = params.shape
-            self._store = Buffers({"params": ((R, D), np.float64), "loss": ((R,), np.float64),
-                                   "grad": ((R, D), np.float64), "lr": ((R,), np.float64),
-                                   "update": ((R, D), np.float64), "active": ((R,), bool),
-                                   "step": ((), np.int64)})
+            fields = {"params": ((R, D), np.float64), "loss": ((R,), np.float64),
+                      "grad": ((R, D), np.float64), "lr": ((R,), np.float64),
+                      "update": ((R, D), np.float64), "active": ((R,), bool),
+                      "step": ((), np.int64)}
+            if true_grad is not None and true_grad is not record.grad:  # gradient noise
+                fields["true_grad"] = ((R, D), np.float64)
+            self._store = Buffers(fields)
         store = self._store
         R, D = store.shape("params")
         if params.shape != (R, D):
@@ -361,8 +413,11 @@ class History(EventLog):
         if n and record.step != self._last_step() + 1:
             raise ValueError(f"record step must be {self._last_step() + 1} "
                              f"(the next step), got {record.step}")
+        extra = {}
+        if "true_grad" in store.names:
+            extra["true_grad"] = record.grad if true_grad is None else true_grad
         store.append(params=params, loss=record.loss, grad=record.grad, lr=record.lr,
-                     update=record.update, active=record.active, step=record.step)
+                     update=record.update, active=record.active, step=record.step, **extra)
         self.stop_reason = np.array(record.stop_reason, dtype=object)
         self.stop_step = np.array(record.stop_step, dtype=np.int64)
         detail = getattr(record, "stop_detail", None)
@@ -382,7 +437,16 @@ class History(EventLog):
 
     params = property(lambda self: self._view("params"), doc="(T+1, R, D) parameters")
     loss = property(lambda self: self._view("loss"), doc="(T+1, R) losses")
-    grad = property(lambda self: self._view("grad"), doc="(T+1, R, D) gradients")
+    grad = property(lambda self: self._view("grad"),
+                    doc="(T+1, R, D) gradients the optimizer saw (with gradient noise)")
+
+    @property
+    def true_grad(self) -> np.ndarray:
+        """(T+1, R, D) noiseless gradients (``grad`` itself without gradient noise)."""
+        store = self._store
+        return self._view("true_grad" if store is not None and "true_grad" in store.names
+                          else "grad")
+
     lr = property(lambda self: self._view("lr"), doc="(T+1, R) learning rates")
     update = property(lambda self: self._view("update"), doc="(T+1, R, D) updates")
     active = property(lambda self: self._view("active"), doc="(T+1, R) still running")
