@@ -2,6 +2,8 @@
 live retune vs restart, events on the charts and in the labels, one View of plain arrays
 per step, true stop causes, colours that follow the run, the field's numbers."""
 
+import re
+
 import numpy as np
 import pytest
 import traitlets as T
@@ -80,17 +82,12 @@ def test_bad_batch_sizes_show_the_error_under_the_control_and_keep_state(text):
     field.control.value = text
     assert "batch" in field.errors.message
     if text != "eight":
-        assert re_search(r"batch_size must be an integer in \[1, \d+\]", field.errors.message)
+        assert re.search(r"batch_size must be an integer in \[1, \d+\]", field.errors.message)
     assert lab.model.runs == before[0] and lab.session.step == before[1]
     np.testing.assert_array_equal(lab.session.view().params, before[2])
     assert field.control.value == ", ".join(str(r.batch_size) for r in before[0])
     field.control.value = "4, 16"
     assert field.errors.message == "" and [r.batch_size for r in lab.model.runs] == [4, 16]
-
-
-def re_search(pattern, text):
-    import re
-    return re.search(pattern, text)
 
 
 def test_negative_lr_shows_the_engine_message_under_its_control():
@@ -193,9 +190,14 @@ def test_one_view_of_plain_arrays_per_step_and_messages_for_that_step():
     assert s.messages(t - 1) == [] and "diverged" in s.messages(t)[0]
 
 
-def test_charts_are_only_those_the_lab_shows():
-    assert set(batch_size_explorer().charts) == {"data", "loss", "loss_epoch", "noise",
-                                                 "surface", "epochs"}
+def test_charts_are_only_those_the_lab_shows_and_hidden_ones_wait():
+    lab = batch_size_explorer()
+    assert set(lab.charts) == {"data", "loss", "loss_epoch", "noise", "surface", "epochs"}
+    assert "noise" in lab.hidden
+    lab.frame(3)
+    assert len(lab.charts["noise"].points.x) == 0          # hidden: not drawn
+    lab.flush()
+    assert len(lab.charts["noise"].points.x) == 4          # drawn when everything is
     lab = early_stopping_trainer()
     assert set(lab.charts) == {"data", "epochs", "loss"}
     assert lab.session.view().surface is None and lab.session.view().noise is None
