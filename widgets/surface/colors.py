@@ -25,6 +25,7 @@ KIND_COLORS = dict(zip(kinds.names(), OKABE_ITO + TOL_MUTED, strict=True))
 
 
 def kind_color(kind: str) -> str:
+    """The fixed colour of ``kind``."""
     return KIND_COLORS[kind]
 
 

@@ -105,6 +105,8 @@ class SurfaceModel(T.HasTraits):
     seed = T.Int(0)
 
     def __init__(self, **kw):
+        """Traits by keyword; ``runs`` as records or (kind, lr) pairs; ``sweeping=True``
+        with ``sweep_from``, ``sweep_to``, ``sweep_n`` makes the runs an lr sweep."""
         self._cache: tuple[Config, Built] | None = None
         runs = kw.pop("runs", None)
         sweep = {k: kw.pop(k) for k in ("sweeping", "sweep_from", "sweep_to", "sweep_n")

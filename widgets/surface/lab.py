@@ -66,11 +66,13 @@ class SurfaceLab(Lab):
         self.start()
 
     def heading(self) -> str:
+        """The heading: what is on screen (a subclass names its surface or topic)."""
         return self.title
 
     # ---- the style every chart receives
 
     def style(self) -> Style:
+        """The runs' colours (by kind, or by value in a sweep), labels and the surface."""
         s, cfg = self.session, self.session.cfg
         ks = tuple(r.kind for r in cfg.runs)
         if len(ks) > 1 and len(set(ks)) == 1:          # one kind at several values
@@ -87,6 +89,7 @@ class SurfaceLab(Lab):
                      cfg.tolerance, crit)
 
     def configure(self) -> None:
+        """Give the charts the style; refresh the run picker and the words."""
         super().configure()
         s = self.session
         opts = [(f"{i + 1}: {r.kind} η {num(lr, 3)}", i)
@@ -136,9 +139,11 @@ class SurfaceLab(Lab):
     # ---- controls shared by the apps
 
     def field(self, widget, name, **kw):
+        """``widget`` bound to the model's ``name``, with its own error line beneath."""
         return field(widget, self.model, name, **kw)
 
     def inspect_control(self):
+        """The run picker: whose step the arrows and the equations show."""
         self.picker.observe(self._picked, "value")
         return self.picker
 
@@ -174,6 +179,7 @@ class SurfaceLab(Lab):
         ]
 
     def problem_control(self):
+        """The surface picker (a new surface restarts; the heading follows)."""
         return self.field(W.Dropdown(options=problems.names(), description="surface",
                                      style=STYLE, layout=BOX), "problem")
 
@@ -213,6 +219,7 @@ class RaceLab(SurfaceLab):
                                               else r for r in m.runs])
 
     def controls(self) -> list[W.Widget]:
+        """Surface, optimizers, one lr slider per raced kind, betas, criteria."""
         m = self.model
         self.sliders = {k: self.lr_field(k) for k in kinds.names()}
         box = W.VBox([self.sliders[k] for k in m.kinds])
@@ -246,6 +253,7 @@ class SweepLab(SurfaceLab):
         return "Learning rate: too small crawls, too large diverges"
 
     def controls(self) -> list[W.Widget]:
+        """Optimizer, shape of the quadratic, lr range and runs, criteria."""
         m, f = self.model, self.field
         self.info = W.HTML()
         out = [self.kind_control()]
@@ -297,6 +305,7 @@ class ScheduleLab(SurfaceLab):
         return "Learning-rate schedules"
 
     def controls(self) -> list[W.Widget]:
+        """Schedule, optimizer, the inspected run's lr, criteria."""
         f = self.field
         return [
             f(W.Dropdown(options=schedules.names(), description="schedule", style=STYLE,

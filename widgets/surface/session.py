@@ -300,6 +300,7 @@ class SurfaceSession:
         return np.where(stopped, np.maximum(last, 0), step)
 
     def view(self, step: int | None = None, max_points: int = MAX_POINTS) -> View:
+        """What every chart draws at ``step`` (default: the latest), as plain arrays."""
         h = self.history
         step = self.step if step is None else int(step)
         idx = display_indices(step + 1, max_points)
