@@ -115,7 +115,8 @@ class FitChart:
             n = len(style.classes)
             colors = [class_color(k) for k in range(n)]
             labels = [f"class {c}" for c in style.classes]
-            fit_label = "boundary" if style.mode == "boundary" else "model"
+            fit_label = ("boundary" if style.mode == "boundary" else "P(y = 1 | x)"
+                         if style.task == "binary" else "predicted class")
             colors, labels = [*colors, FIT_COLOR], [*labels, fit_label]
             if style.mode == "boundary" and n > 2:
                 colors, labels = colors[:-1], labels[:-1]

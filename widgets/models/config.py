@@ -10,8 +10,8 @@ Validate once: every validator calls :meth:`ModelsConfig.plane` with the propose
 which builds what the new value needs (:func:`~.build.load`, :func:`~.build.build`,
 :func:`~.build.plane`) once and caches it; :meth:`ModelsConfig.config` hands the session a
 :class:`Config` record holding the validated :class:`~.build.Plane`.  A rejected value
-raises the engine's ``ValueError`` (naming the parameter and its range) and leaves every
-trait as it was.
+raises a ``TraitError`` with the engine's message (naming the parameter and its range)
+and leaves every trait as it was (a block of several edits is refused whole).
 """
 
 from __future__ import annotations
@@ -33,6 +33,16 @@ DATA_TRAITS = ("dataset", "target", "classes")
 RUN_TRAITS = ("dataset", "target", "classes", "model", "first", "second", "w", "b", "rest",
               "steps")
 """A change of any of these alters what the run IS (data, model, start): restart."""
+
+
+def _refusal(validate, proposal):
+    """``validate(proposal)``, its engine ``ValueError`` raised as a ``TraitError`` with the
+    same message: traitlets rolls back every trait of a ``hold_trait_notifications`` block
+    on a TraitError only, so an edit of several traits is refused whole."""
+    try:
+        return validate(proposal)
+    except ValueError as err:
+        raise T.TraitError(str(err)) from None
 
 
 class Config(NamedTuple):
@@ -128,18 +138,30 @@ class ModelsConfig(T.HasTraits):
 
     @T.validate("dataset", "target", "classes")
     def _valid_data(self, proposal):
+        return _refusal(self._data_value, proposal)
+
+    def _data_value(self, proposal):
         name, value = proposal["trait"].name, proposal["value"]
         s = {k: getattr(self, k) for k in DATA_TRAITS}
         s[name] = value
-        self._dataset(s["dataset"], s["target"], s["classes"])
+        ds = self._dataset(s["dataset"], s["target"], s["classes"])
+        # what the new data will get (its first model, default pair, start 0): built now,
+        # so a data set whose model cannot be fitted is refused before anything changes
+        label = B.models_for(ds.task)[0]
+        built = self._model(ds, s["dataset"], s["target"], s["classes"], label)
+        i, j = B.default_pair(built.model, ds.X_train.shape[1])
+        self.plane(**s, model=label, first=i, second=j, w=0.0, b=0.0)
         return value
 
     @T.validate("model", "first", "second", "rest", "w", "b")
     def _valid_plane(self, proposal):
-        return self._check(proposal["trait"].name, proposal["value"])
+        return _refusal(lambda p: self._check(p["trait"].name, p["value"]), proposal)
 
     @T.validate("lr")
     def _valid_lr(self, proposal):
+        return _refusal(self._lr_value, proposal)
+
+    def _lr_value(self, proposal):
         lr = proposal["value"]
         if not (math.isfinite(lr) and 0 < lr <= 10):
             raise ValueError(f"learning rate η must be in (0, 10]; got {lr}")
@@ -148,6 +170,9 @@ class ModelsConfig(T.HasTraits):
 
     @T.validate("steps")
     def _valid_steps(self, proposal):
+        return _refusal(self._steps_value, proposal)
+
+    def _steps_value(self, proposal):
         n = proposal["value"]
         if not 1 <= n <= MAX_STEPS:
             raise ValueError(f"max steps must be an integer in 1..{MAX_STEPS}; got {n}")
@@ -175,7 +200,8 @@ class ModelsConfig(T.HasTraits):
 
     def add_upload(self, content: bytes, name: str) -> None:
         """Read an uploaded CSV (last column the target) and switch to it; a malformed
-        file raises the engine's ValueError naming the row and column (nothing changes)."""
+        file raises the engine's ValueError naming the row and column, a data set whose
+        model cannot be built a TraitError with the engine's message (nothing changes)."""
         ds, columns, classes = B.read_upload(content, name, seed=self.seed)
         key = (B.UPLOAD_PREFIX + name, ds.target_name, classes)
         self._data[key] = ds
@@ -184,9 +210,14 @@ class ModelsConfig(T.HasTraits):
         for cache in (self._built, self._planes):
             for k in [k for k in cache if k[0] == key[0]]:
                 del cache[k]
-        self.uploads = {**self.uploads, name: B.Upload(bytes(content), name, columns)}
-        with self.hold_trait_notifications():
-            self.dataset, self.target, self.classes = key
+        before = self.uploads
+        self.uploads = {**before, name: B.Upload(bytes(content), name, columns)}
+        try:
+            with self.hold_trait_notifications():
+                self.dataset, self.target, self.classes = key
+        except T.TraitError:
+            self.uploads = before
+            raise
 
     # ---- what the session gets
 

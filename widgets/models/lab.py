@@ -184,7 +184,7 @@ class ModelsLab(Lab):
         upload control and keeps the last good data set."""
         try:
             self.model.add_upload(content, name)
-        except ValueError as err:
+        except (T.TraitError, ValueError) as err:
             self.upload_field.errors.show(str(err))
         else:
             self.upload_field.errors.clear()

@@ -108,12 +108,12 @@ def plan(built: Built, search: str, lr_lo: float, lr_hi: float, trials: int, epo
     """The rounds of a search (validates everything; ValueError naming the parameter)."""
     N = built.dataset.X_train.shape[0]
     batching.check_batch_size(batch_size, N)
+    for B in batch_sizes:                       # step 2's sizes: refused as soon as typed
+        batching.check_batch_size(B, N)
     if stage == "batch size":
         if best_lr is None:
             raise ValueError("step 2 needs the best learning rate of step 1: run step 1 "
                              "to the end first")
-        for B in batch_sizes:
-            batching.check_batch_size(B, N)
         rounds = tuple(Round(({"lr": float(best_lr), "batch_size": int(B)},), 1, epochs, 0,
                              stage) for B in batch_sizes)
         return Plan("grid", stage, rounds, batch_size, seed)

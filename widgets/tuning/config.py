@@ -9,7 +9,8 @@ best learning rate of step 1, ``best_lr``).
 Validate once: each validator builds the :class:`~.build.Plan` of the proposal (data set
 loaded and model made once per name, cached); :meth:`TuningConfig.config` hands the
 session a :class:`Config` record holding the built objects.  A rejected value raises a
-``ValueError`` naming the parameter and its range and leaves every trait as it was.
+``TraitError`` with the engine's message naming the parameter and its range and leaves
+every trait as it was.
 """
 
 from __future__ import annotations
@@ -104,10 +105,15 @@ class TuningConfig(T.HasTraits):
 
     @T.validate(*PLAN_TRAITS)
     def _valid(self, proposal):
+        """The plan of the proposal, built once; the engine's ValueError is raised as a
+        TraitError with its message (traitlets then rolls back a whole block of edits)."""
         name, value = proposal["trait"].name, proposal["value"]
-        if name == "dataset":
-            self.built_for(value)
-        self.plan(**{name: value})
+        try:
+            if name == "dataset":
+                self.built_for(value)
+            self.plan(**{name: value})
+        except ValueError as err:
+            raise T.TraitError(str(err)) from None
         return value
 
     def config(self) -> Config:

@@ -109,9 +109,13 @@ class TuningLab(Lab):
                              f"play it to the end first")
         best = s.view(s.step).best
         self.model.prior = tuple(dict(r) for r in s.history.rows)
-        with self.model.hold_trait_notifications():
-            self.model.best_lr = float(best.lr)
-            self.model.stage = "batch size"
+        try:
+            with self.model.hold_trait_notifications():
+                self.model.best_lr = float(best.lr)
+                self.model.stage = "batch size"
+        except T.TraitError as err:          # e.g. a step-2 batch size the data cannot take
+            self.model.prior = ()
+            raise ValueError(str(err)) from None
         self.stage_errors.clear()
 
     def to_step1(self) -> None:
@@ -123,6 +127,9 @@ class TuningLab(Lab):
     # ---- reacting to the config
 
     def _changed(self, change) -> None:
+        if change["name"] == "dataset" and self.model.stage == "batch size":
+            self.to_step1()                  # step 2 belongs to step 1's data set
+            return
         try:
             cfg = self.model.config()
         except (T.TraitError, ValueError) as err:     # pragma: no cover - validated already

@@ -145,3 +145,17 @@ def test_malformed_csv_gets_the_engines_message_and_keeps_the_last_good_data(
     assert state(lab) == before and lab.data_box.value == "linear"
     assert lab.upload.value == ()
     assert "upload: bad.csv" not in lab.data_box.options
+
+
+def test_an_upload_whose_model_cannot_be_built_is_refused_whole(lab, upload, monkeypatch):
+    from descentlab.engine import models
+    lab.move((0.4, 0.3))
+    before = state(lab)
+
+    def no_fit(*a, **k):
+        raise ValueError("fit did not reach |grad L| <= 1e-10 in 100 Newton steps")
+
+    monkeypatch.setattr(models, "fit", no_fit)
+    lab.upload.value = upload(GOOD, "stubborn.csv")
+    assert "fit did not reach" in lab.upload_field.errors.message
+    assert state(lab) == before and lab.model.built.dataset.name == "linear"

@@ -101,6 +101,7 @@ def test_step_2_trains_the_batch_sizes_at_the_best_lr_coloured_with_a_key(tb):
     assert "step 1 is not finished" in tb.stage_errors.message
     tb.frame(9)
     best = tb.session.view(9).best
+    assert tb.model.batch_sizes == "4, 16, 64" and tb.session.step == 9     # kept
     tb.step2.click()
     assert tb.stage_errors.message == "" and tb.model.stage == "batch size"
     assert tb.model.best_lr == best.lr and tb.session.step == 0
@@ -156,3 +157,21 @@ def test_every_scene_applies(tb):
         assert tb.errors.message == "" and tb.session.step == 0, name
     tb.apply_scene("hyperband")
     assert tb.session.horizon == 4 and tb.model.search == "hyperband"
+
+
+def test_a_new_data_set_in_step_2_goes_back_to_step_1(tb):
+    tb.frame(9)
+    tb.to_step2()
+    tb.fields["dataset"].control.value = "moons"
+    assert tb.model.stage == "lr" and tb.model.dataset == "moons"
+    assert tb.session.history.rows == [] and tb.session.cfg.built.dataset.name == "moons"
+
+
+def test_step_2_with_a_batch_size_the_data_cannot_take_is_refused(tb):
+    tb.frame(9)
+    N = tb.session.cfg.built.dataset.X_train.shape[0]
+    tb.fields["batch_sizes"].control.value = f"4, {N + 1}"
+    assert "batch_size" in tb.fields["batch_sizes"].errors.message
+    assert tb.model.batch_sizes == "4, 16, 64" and tb.session.step == 9     # kept
+    tb.step2.click()
+    assert tb.stage_errors.message == "" and tb.model.stage == "batch size"
