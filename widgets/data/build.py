@@ -24,6 +24,7 @@ from typing import Any, NamedTuple
 import numpy as np
 
 from descentlab.engine import batching, callbacks, data, kinds, models, training
+from descentlab.engine import optimizers as O
 
 from .config import DataConfig
 
@@ -165,7 +166,6 @@ def blocks_of(runs) -> tuple:
 def make_optimizer(runs, momentum: float):
     """One race over ``runs`` (consecutive runs of one kind share a block), each block
     :func:`descentlab.engine.kinds.build` with per-run ``lr`` and ``weight_decay``."""
-    from descentlab.engine import optimizers as O
     opts, sizes, i = [], [], 0
     for kind, n in blocks_of(runs):
         part = runs[i:i + n]

@@ -21,6 +21,8 @@ from typing import Any, NamedTuple
 import numpy as np
 import traitlets as T
 
+from descentlab.widgets.ui.format import num  # plain number formatting, no widgets
+
 __all__ = ["Run", "DataConfig", "DataModel", "as_run", "RESTART_FIELDS", "TUNING_FIELDS"]
 
 
@@ -35,7 +37,6 @@ class Run(NamedTuple):
 
     def label(self, n_train: int | None = None) -> str:
         """``"GD B=32 η=0.01"``, ``"Adam B=8 η=0.01 L2 λ=0.01"``: the kind and its settings."""
-        from descentlab.widgets.ui.format import num
         parts = [self.kind, "B=N" if n_train is not None and self.batch_size == n_train
                  else f"B={self.batch_size}", f"η={num(self.lr, 3)}"]
         if self.l2:
