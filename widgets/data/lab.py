@@ -371,14 +371,18 @@ class BatchSizeLab(DataLab):
                                      style=STYLE, layout=BOX), m, "runs",
                           to_model=lambda k: with_field(m.runs, "kind", k),
                           from_model=lambda runs: runs[0].kind),
+            "momentum": field(W.FloatText(description="momentum μ", style=STYLE,
+                                          layout=BOX,
+                                          tooltip="used by Momentum and Nesterov"),
+                              m, "momentum"),
             "epochs": field(W.IntText(description="epochs", style=STYLE, layout=BOX), m,
                             "epochs"),
             "data": data_field, "upload": self.upload_field(),
             "selected": self.selected_field(),
         }
         b = self.boxes
-        return [b["batch_sizes"], b["lrs"], b["kind"], b["epochs"], self.info, b["data"],
-                b["upload"], b["selected"]]
+        return [b["batch_sizes"], b["lrs"], b["kind"], b["momentum"], b["epochs"], self.info,
+                b["data"], b["upload"], b["selected"]]
 
     def choose_dataset(self, name: str, box: Field) -> None:
         """A named data set (generated ones with the lab's ``n``); "uploaded" waits for

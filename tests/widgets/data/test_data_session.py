@@ -138,11 +138,11 @@ def test_weight_decay_and_momentum_retune_live():
     lab.model.set_run(2, weight_decay=0.3)                 # AdamW's decay: tuning
     assert s.step == 9 and s.events[-1].param == "weight_decay"
     assert "wd→0.3 @9" in s.labels[2]
-    m = DataModel(runs=[Run("Momentum", 0.01, 8), Run("GD", 0.01, 8)])
-    from descentlab.widgets.data.lab import BatchSizeLab
-    lab2 = BatchSizeLab(m)
+    lab2 = batch_size_explorer(batch_sizes=(8, 8), kind="GD")
+    lab2.boxes["kind"].control.value = "Momentum"               # a kind: restart
+    lab2.model.set_run(1, kind="GD")
     lab2.frame(4)
-    m.momentum = 0.5
+    lab2.boxes["momentum"].control.value = 0.5                  # momentum: live
     e = lab2.session.events[-1]
     assert lab2.session.step == 4 and (e.param, e.old, e.new, e.runs) == ("momentum", 0.9,
                                                                           0.5, (0,))
