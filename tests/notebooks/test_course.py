@@ -32,6 +32,7 @@ SCENES = {
     "schedules": ["cosine", "one-cycle", "step-decay"],
     "regularization": ["overfit", "l2-vs-adamw", "over-regularized"],
     "models": ["linear-fit", "logistic", "softmax"],
+    "tuning": ["grid", "halving", "hyperband"],
 }
 
 # notebook -> {derivation: key strings that must all appear in its markdown}
