@@ -18,8 +18,8 @@ from descentlab.engine import kinds, problems, schedules
 from descentlab.engine import optimizers as O
 from descentlab.engine.runner import Stopping
 
-__all__ = ["Built", "build", "blocks", "schedule_kwargs", "make_schedule", "stable_bound",
-           "bounded_below"]
+__all__ = ["Built", "build", "blocks", "schedule_kwargs", "make_schedule", "lr_plan",
+           "stable_bound", "bounded_below"]
 
 
 class Built(NamedTuple):
@@ -69,6 +69,16 @@ def make_schedule(cfg, lr):
         return lr
     return schedules.get(cfg.schedule, **schedule_kwargs(cfg.schedule, lr, cfg.max_steps,
                                                           cfg.schedule_params))
+
+
+def lr_plan(cfg, step: int) -> tuple[np.ndarray, np.ndarray] | None:
+    """``(steps, lrs (R, n))``: the learning rates the schedule (the engine's) gives steps
+    ``step + 1 .. max_steps`` of every run; None for a constant learning rate."""
+    sched = make_schedule(cfg, np.array([r.lr for r in cfg.runs], dtype=np.float64))
+    if not callable(sched) or step >= cfg.max_steps:
+        return None
+    counts = np.arange(step, cfg.max_steps)       # update t + 1 uses schedule(t)
+    return counts + 1, np.broadcast_to(sched(counts), (len(cfg.runs), len(counts)))
 
 
 def build(cfg) -> Built:

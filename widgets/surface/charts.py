@@ -22,6 +22,7 @@ import bqplot as bq
 import ipywidgets as W
 import numpy as np
 
+from descentlab.widgets.core.decimate import at_least_two, display_indices
 from descentlab.widgets.ui.figures import Key, SeriesChart, axis, figure
 
 __all__ = ["Style", "LossChart", "SpeedBars", "TraceChart", "NormChart", "LrChart",
@@ -43,6 +44,7 @@ class Style(NamedTuple):
     f_min: float | None
     tolerance: float
     criterion: str       # "L − L* ≤ 1e-06" or "‖∇L‖ ≤ 1e-06"
+    plan: tuple | None = None  # (steps, (R, n)) the schedule's lr for the steps ahead
 
 
 def loss_gap(loss, f_min):
@@ -119,12 +121,31 @@ class NormChart(_Series):
 
 
 class LrChart(_Series):
-    """The learning rate η_t each run used (schedules and live changes included)."""
+    """The learning rate η_t each run used (schedules and live changes included), and --
+    dashed, faint -- what the schedule gives the steps still ahead (``style.plan``)."""
 
     def __init__(self, log: bool = False, **size):
-        super().__init__("learning rate η_t (as used)", "η_t", log=log, **size)
+        super().__init__("learning rate η_t (as used; dashed: ahead)", "η_t", log=log,
+                         **size)
         if not log:
             self.series.ay.tick_format = ".2g"
+        sc = {"x": self.series.sx, "y": self.series.sy}
+        self.plan = bq.Lines(x=np.full((1, 2), np.nan), y=np.full((1, 2), np.nan),
+                             scales=sc, line_style="dashed", stroke_width=1.5)
+        self.series.figure.marks = [self.plan, *self.series.figure.marks]
+
+    def configure(self, style: Style) -> None:
+        super().configure(style)
+        if style.plan is None:
+            x, y = np.full((1, 2), np.nan), np.full((1, 2), np.nan)
+        else:
+            steps, lrs = style.plan
+            idx = display_indices(len(steps))
+            x, y = at_least_two(np.asarray(steps, float)[idx]), at_least_two(lrs[:, idx])
+        with self.plan.hold_sync():
+            self.plan.x, self.plan.y = x, y
+            self.plan.colors = list(style.colors)
+            self.plan.opacities = [0.45] * len(style.colors)
 
     def rows(self, view):
         return view.lr.T

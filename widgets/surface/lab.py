@@ -23,6 +23,7 @@ from descentlab.widgets.core.lab import Lab, Layout
 from descentlab.widgets.ui.controls import BOX, STYLE, field
 from descentlab.widgets.ui.format import num
 
+from .build import lr_plan
 from .charts import LossChart, LrChart, NormChart, SpeedBars, Style, TraceChart
 from .colors import KIND_COLORS, ramp_colors
 from .config import Config, Run, SurfaceModel
@@ -85,8 +86,9 @@ class SurfaceLab(Lab):
         tol = num(cfg.tolerance, 3)
         crit = f"L − L* ≤ {tol}" if p.f_min is not None else f"‖∇L‖ ≤ {tol}"
         start = tuple(s.history.params[0, 0, :2])
+        plan = lr_plan(cfg, s.step) if "lr" in self.charts else None
         return Style(ks, tuple(s.labels), tuple(colors), title, ramp, p, start, p.f_min,
-                     cfg.tolerance, crit)
+                     cfg.tolerance, crit, plan)
 
     def configure(self) -> None:
         """Give the charts the style; refresh the run picker and the words."""

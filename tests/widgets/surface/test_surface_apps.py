@@ -380,3 +380,19 @@ def test_bad_values_never_raise_into_the_frontend():
         lab.model.set_lr(-1)
     lab.pick_start(float("nan"), 0.0)
     assert "start must be a finite point" in lab.errors.widget.value
+
+
+def test_the_schedule_chart_draws_the_lr_used_and_dashed_the_schedule_ahead():
+    from descentlab.engine import schedules
+    lab = schedule_explorer(schedule="cosine", lr=0.05, max_steps=200)
+    lab.frame(50)
+    lab.model.set_lr(0.1, 0)                                 # live: an event at step 50
+    lab.frame(10)
+    lab.flush()
+    chart = lab.charts["lr"]
+    used = np.reshape(chart.series.lines.y, (2, -1))
+    np.testing.assert_array_equal(used, lab.session.history.lr.T)
+    np.testing.assert_array_equal(np.ravel(chart.plan.x)[:2], [51, 52])
+    ahead = schedules.get("cosine", lr=np.array([0.1, 0.0125]), T_max=200)(np.arange(50, 200))
+    np.testing.assert_allclose(np.reshape(chart.plan.y, (2, -1)), ahead, rtol=1e-15)
+    np.testing.assert_allclose(used[0, 51:61], ahead[0, :10], rtol=1e-15)
