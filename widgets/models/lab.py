@@ -235,22 +235,50 @@ class ModelsLab(Lab):
         self._panels_later.flush()
 
     def scenes(self) -> dict[str, Scene]:
-        """Prepared situations (the scene picker and ``?scene=``)."""
+        """Prepared situations (the scene picker and ``?scene=``; the course links
+        ``linear-fit``, ``logistic`` and ``softmax``)."""
+        logistic = "logistic regression (binary cross-entropy)"
+        softmax = "softmax regression (cross-entropy)"
         return {
-            "bowl": Scene("GD down the MSE bowl", {"w": -2.0, "b": 2.5},
-                          "the path bends toward the fitted (w, b); −∇L points downhill"),
-            "zigzag": Scene("a large η zig-zags", {"w": -2.0, "b": 2.5, "lr": 0.9},
+            "linear-fit": Scene("a linear fit: GD down the MSE bowl",
+                                {"dataset": "linear", "w": -2.0, "b": 2.5},
+                                "press Space: GD walks from (−2, 2.5) to the fit; try "
+                                "η = 0.5 (one step), 0.9 (zigzag), 1.2 (diverges)"),
+            "logistic": Scene("logistic regression at zero",
+                              {"dataset": "moons", "model": logistic, "first": 0,
+                               "second": 2, "rest": "zero"},
+                              "every p = 1/2: the log-loss is log 2 ≈ 0.6931"),
+            "softmax": Scene("softmax regression at zero",
+                             {"dataset": "blobs", "model": softmax, "first": 0, "second": 6,
+                              "rest": "zero"},
+                             "every p = 1/3: the cross-entropy is log 3 ≈ 1.099"),
+            "zigzag": Scene("a large η zig-zags", {"dataset": "linear", "w": -2.0, "b": 2.5,
+                                                   "lr": 0.9},
                             "just below 2/L = 1 each step overshoots the valley floor"),
-            "diverge": Scene("too large η diverges", {"w": 0.5, "b": 0.5, "lr": 1.2},
+            "diverge": Scene("too large η diverges", {"dataset": "linear", "w": 0.5,
+                                                      "b": 0.5, "lr": 1.2},
                              "above 2/L = 1 every step lands farther out: the run stops "
                              "as diverged"),
             "curve": Scene("polynomial features", {"dataset": "polynomial"},
                            "ŷ uses x, x², x³: the fit is a curve along x"),
-            "logistic": Scene("logistic regression", {
-                "dataset": "blobs2", "model": "logistic regression (binary cross-entropy)",
-                "first": 0, "second": 2},
-                              "the boundary turns and shifts as GD moves (w[x1], b)"),
         }
+
+    def apply_scene(self, name: str) -> None:
+        """The base's scene, then its settings that depend on the data set (model, hand
+        coordinates, start, η), which a new data set had reset to its own defaults."""
+        super().apply_scene(name)
+        scene = self.scenes().get(name)
+        if scene is None or self.errors.message:
+            return
+        later = {k: v for k, v in scene.settings.items() if k != "dataset"}
+        try:
+            with self.model.hold_trait_notifications():
+                for k, v in later.items():
+                    setattr(self.model, k, v)
+        except (T.TraitError, ValueError) as err:
+            self.errors.show(f"scene {name!r}: {err}")
+            return
+        self.reset()
 
     def style(self) -> Style:
         """The record every chart and panel is configured with (data, plane, names)."""

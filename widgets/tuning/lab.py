@@ -13,7 +13,7 @@ import traitlets as T
 
 from descentlab.engine import data
 from descentlab.widgets.core.lab import Lab, Layout, Scene
-from descentlab.widgets.ui.controls import BOX, STYLE, Field, button, field
+from descentlab.widgets.ui.controls import BOX, STYLE, ErrorLine, button, field
 
 from . import build as B
 from .charts import ScoreChart, Style, TablePanel
@@ -67,7 +67,7 @@ class TuningLab(Lab):
         }
         self.help = W.HTML()
         self.stage_line = W.HTML()
-        self.stage_errors = Field(W.HTML()).errors
+        self.stage_errors = ErrorLine(compact=True)
         self.step1 = button("step 1: lr", "search", self.to_step1,
                             "search the learning rate at one batch size", self.stage_errors)
         self.step2 = button("step 2: batch size at the best lr", "arrow-right", self.to_step2,
@@ -147,9 +147,9 @@ class TuningLab(Lab):
         return {
             "grid": Scene("grid over 4 decades", {"search": "grid", "trials": 9},
                           "too small an η barely moves, too large an η diverges"),
-            "halving": Scene("successive halving", {"search": "successive halving",
-                                                    "trials": 27, "epochs": 1},
-                             "27 configurations for 1 epoch, the best third ×3, ..."),
+            "halving": Scene("successive halving", {"search": "successive halving"},
+                             "9 configurations at 5 epochs, the best 3 at 15, the best at "
+                             "45: 135 epochs in all"),
             "hyperband": Scene("one Hyperband bracket", {"search": "hyperband",
                                                          "epochs": 27},
                                "many cheap configurations first, a few trained long"),

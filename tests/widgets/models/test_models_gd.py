@@ -136,16 +136,27 @@ def test_an_edit_restarts_once_and_validates_once(lab, monkeypatch):
     assert calls == {"plane": 1, "build": 1, "restart": 2}
 
 
-def test_every_scene_applies_and_the_diverging_one_diverges(lab):
+def test_every_scene_applies_and_the_course_scenes_say_what_the_course_says(lab):
     for name in lab.scenes():
         lab.apply_scene(name)
         assert lab.errors.message == "" and lab.session.step == 0, name
     lab.apply_scene("diverge")
     lab.frame(500)
     assert lab.session.state.stop_reason[0] == "diverged"
-    lab.apply_scene("bowl")
+    lab.apply_scene("logistic")
+    lab.apply_scene("linear-fit")                # back from moons: the start is the scene's
     assert lab.model.dataset == "linear" and lab.session.cfg.start == (-2.0, 2.5)
     assert lab.model.lr == 1e-2
+    lab.apply_scene("logistic")
+    v = lab.session.view(0)
+    assert lab.model.dataset == "moons" and lab.model.rest == "zero"
+    assert not v.theta.any()
+    assert v.values["train_log_loss"] == pytest.approx(np.log(2))
+    assert v.values["val_log_loss"] == pytest.approx(np.log(2))
+    lab.apply_scene("softmax")
+    v = lab.session.view(0)
+    assert lab.model.dataset == "blobs" and not v.theta.any()
+    assert v.values["train_loss"] == pytest.approx(np.log(3))
 
 
 def test_the_loss_chart_draws_the_run_and_marks_the_live_change(lab):

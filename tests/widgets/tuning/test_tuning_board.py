@@ -155,8 +155,13 @@ def test_every_scene_applies(tb):
     for name in tb.scenes():
         tb.apply_scene(name)
         assert tb.errors.message == "" and tb.session.step == 0, name
-    tb.apply_scene("hyperband")
+    tb.apply_scene("hyperband")                  # 27 at 1 epoch, 9 at 3, 3 at 9, 1 at 27
     assert tb.session.horizon == 4 and tb.model.search == "hyperband"
+    assert [(len(r.configs) or r.keep, r.epochs) for r in tb.session.cfg.plan.rounds] == [
+        (27, 1), (9, 3), (3, 9), (1, 27)]
+    tb.apply_scene("halving")
+    assert [(len(r.configs) or r.keep, r.epochs) for r in tb.session.cfg.plan.rounds] == [
+        (9, 5), (3, 15), (1, 45)]
 
 
 def test_a_new_data_set_in_step_2_goes_back_to_step_1(tb):
