@@ -271,6 +271,7 @@ class Plane(NamedTuple):
     bs: np.ndarray
     Z: np.ndarray           # (n, n), rows follow the second coordinate
     grid: FitGrid
+    grad_scale: float       # the largest |grad L| / span over the slice's corners
 
     def theta(self, point) -> np.ndarray:
         """The full ``(P,)`` parameters at ``point = (first, second)``."""
@@ -366,8 +367,14 @@ def plane(built: Built, pair, rest: str, start) -> Plane:
     d1, d2 = np.zeros(P), np.zeros(P)
     d1[i], d2[j] = 1.0, 1.0
     ws, bs, Z = models.loss_plane(model, X, y, center, d1, d2, *ranges, n=SLICE_N)
+    corners = np.array([[a, b] for a in ranges[0] for b in ranges[1]])
+    span = np.array([ranges[0][1] - ranges[0][0], ranges[1][1] - ranges[1][0]])
+    with np.errstate(all="ignore"):
+        g = prob.grad(corners) / span
+    norms = np.linalg.norm(g, axis=1)
+    scale = float(norms[np.isfinite(norms)].max()) if np.isfinite(norms).any() else 1.0
     return Plane(built, (i, j), rest, held, ranges, prob, ws, bs, Z,
-                 fit_grid(ds, model, (i, j)))
+                 fit_grid(ds, model, (i, j)), max(scale, 1e-300))
 
 
 # ---------------------------------------------------------------------------- boundaries

@@ -9,7 +9,7 @@ r"""The two charts of the models lab (``configure(style)``, ``draw(view)``, ``wi
   changed live, the run's label in the key;
 * :class:`SliceChart` -- the loss on the plane of the two hand coordinates (heat map of
   :math:`\log_{10}(L - L_{\min} + \epsilon)`, contours), the gradient-descent path, the
-  point and :math:`\pm\nabla L` there (true direction, fixed display length).
+  point and :math:`\pm\nabla L` there (true direction, length growing with the gradient).
 """
 
 from __future__ import annotations
@@ -69,6 +69,7 @@ class Style(NamedTuple):
     ws: np.ndarray
     bs: np.ndarray
     Z: np.ndarray
+    grad_scale: float
 
 
 class FitChart:
@@ -178,6 +179,7 @@ class SliceChart:
         self.key = Key(width="190px")
         self.widget = W.HBox([self.figure, self.key.widget])
         self.span = np.ones(2)
+        self.grad_scale = 1.0
         self._slice = None
 
     def configure(self, style: Style) -> None:
@@ -187,6 +189,7 @@ class SliceChart:
             C = log_color(style.Z)
             cx, cy = contour_path(ws, bs, C)
             self.span = np.array([ws[-1] - ws[0], bs[-1] - bs[0]])
+            self.grad_scale = style.grad_scale
             with self.sx.hold_sync():
                 self.sx.min, self.sx.max = float(ws[0]), float(ws[-1])
             with self.sy.hold_sync():
@@ -200,10 +203,13 @@ class SliceChart:
 
     def arrow_ends(self, point, g) -> np.ndarray:
         r"""``(2, 2, 2)`` (arrow, tail/head, xy): :math:`+\nabla L` then :math:`-\nabla L`
-        at ``point``, ``ARROW_LENGTH`` of the plot long in normalized coordinates."""
+        at ``point``, in the gradient's true direction; the length grows with
+        :math:`\lVert\nabla L\rVert` up to ``ARROW_LENGTH`` of the plot (at the slice's
+        steepest corner), so it shrinks to nothing at the minimum."""
         p, g = np.asarray(point, float), np.asarray(g, float)
         size = np.linalg.norm(g / self.span)
-        k = ARROW_LENGTH / size if size > 0 and np.isfinite(size) else np.nan
+        length = ARROW_LENGTH * min(1.0, size / self.grad_scale)
+        k = length / size if size > 0 and np.isfinite(size) else np.nan
         return np.stack([np.stack([p, p + k * g]), np.stack([p, p - k * g])])
 
     def draw(self, view) -> None:

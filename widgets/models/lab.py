@@ -301,4 +301,4 @@ class ModelsLab(Lab):
         names = tuple(built.names[i] for i in plane.pair)
         return Style(names, plane.pair, built.names, built.model.name, ds.task, g.mode,
                      g.caption, labels, tr, va, classes, plane.ranges, plane.ws, plane.bs,
-                     plane.Z)
+                     plane.Z, plane.grad_scale)

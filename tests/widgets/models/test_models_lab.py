@@ -305,3 +305,16 @@ def test_every_number_is_the_engines_fit_plane_logits_and_gradient_check():
     inside = v.margins[k].ravel() > 0
     np.testing.assert_array_equal(inside, winner == k)      # boundary of class k from logits
     lab.close()
+
+
+def test_the_arrows_shrink_to_nothing_at_the_fit(lab):
+    sl = lab.charts["slice"]
+    lab.move((1.0, -1.0))
+    x = np.asarray(sl.arrows.x, float)
+    far = abs(x[0, 1] - x[0, 0])
+    assert far > 0
+    lab.to_fitted()
+    x, y = np.asarray(sl.arrows.x, float), np.asarray(sl.arrows.y, float)
+    tails, heads = np.c_[x[:, 0], y[:, 0]], np.c_[x[:, 1], y[:, 1]]
+    length = np.nan_to_num(np.linalg.norm(heads - tails, axis=1))
+    assert np.all(length < 1e-6 * far)           # no arrow in a random direction at g = 0
