@@ -14,6 +14,8 @@ learning rate, :class:`ScheduleLab` drives runs by a schedule.
 
 from __future__ import annotations
 
+import html
+
 import ipywidgets as W
 import numpy as np
 import traitlets as T
@@ -27,6 +29,7 @@ from .build import lr_plan
 from .charts import LossChart, LrChart, NormChart, SpeedBars, Style, TraceChart
 from .colors import KIND_COLORS, ramp_colors
 from .config import Config, Run, SurfaceModel
+from .landscape_notes import lesson
 from .panels import MathPanel
 from .session import SurfaceSession
 from .surface_chart import SurfaceChart
@@ -62,6 +65,7 @@ class SurfaceLab(Lab):
         self.layout = Layout(left=("surface",), tabs=[(TAB_TITLES[n], n) for n in tabs],
                              bottom=("math",))
         self.picker = W.Dropdown(description="inspect run", style=STYLE, layout=BOX)
+        self.lesson = W.HTMLMath(layout=W.Layout(max_width="900px"))
         self.model.observe(self._edited, _EDITS)
         self.model.observe(self._selected, "selected")
         self.start()
@@ -101,7 +105,15 @@ class SurfaceLab(Lab):
             self.picker.options = opts         # resets the picker to the first run
         if self.picker.value != keep:
             self.picker.value = keep
+        p = s.problem
+        formula = f"$${p.latex}$$" if p.latex else ""
+        self.lesson.value = (f"<div style='font-size:15px'>{formula}"
+                             f"{html.escape(lesson(p.name))}</div>")
         self.explain()
+
+    def extra(self) -> list[W.Widget]:
+        """Under the charts: the surface's formula and what it teaches."""
+        return [self.lesson]
 
     def explain(self) -> None:
         """Words that depend on the surface (e.g. its stable learning rates)."""

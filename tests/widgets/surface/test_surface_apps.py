@@ -396,3 +396,12 @@ def test_the_schedule_chart_draws_the_lr_used_and_dashed_the_schedule_ahead():
     ahead = schedules.get("cosine", lr=np.array([0.1, 0.0125]), T_max=200)(np.arange(50, 200))
     np.testing.assert_allclose(np.reshape(chart.plan.y, (2, -1)), ahead, rtol=1e-15)
     np.testing.assert_allclose(used[0, 51:61], ahead[0, :10], rtol=1e-15)
+
+
+def test_the_surface_lesson_and_formula_follow_the_surface():
+    from descentlab.widgets.surface.landscape_notes import lesson
+    lab = race_app()
+    assert lesson("rosenbrock") in lab.lesson.value
+    assert problems.get("rosenbrock").latex in lab.lesson.value
+    lab.model.problem = "saddle"
+    assert lesson("saddle")[:40] in lab.lesson.value
