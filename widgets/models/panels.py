@@ -42,17 +42,17 @@ class NumbersPanel:
                        f"<td><b>{num(b)}</b></td></tr>" for m, a, b in rows)
         formulas = "".join(f"<div>${metrics.FORMULAS[m]}$</div>" for m in view.metrics)
         a, b = (html.escape(n) for n in self.names)
-        if view.step > 0:
-            prev = view.path[-2]
-            g, eta = view.prev_grad, view.last_lr
-            step = (f"<div>step {view.step} (the last one taken, with its own η):</div>"
+        if view.taken > 0:
+            prev, g, eta, new = view.eq_prev, view.eq_grad, view.eq_lr, view.eq_point
+            step = (f"<div>step {view.taken} (the last step taken, with its own η):</div>"
                     rf"<div>$({a}, {b}) = ({tex(prev[0])}, {tex(prev[1])}) - {tex(eta)}"
-                    rf"\,({tex(g[0])}, {tex(g[1])}) = ({tex(view.point[0])}, "
-                    rf"{tex(view.point[1])})$</div>")
+                    rf"\,({tex(g[0])}, {tex(g[1])}) = ({tex(new[0])}, {tex(new[1])})$</div>")
         else:
             step = (f"<div>step 0: the start ({a}, {b}) = ({num(view.point[0])}, "
                     f"{num(view.point[1])}) put by hand; next step "
                     rf"$\theta \leftarrow \theta - \eta\nabla L$ with η = {num(view.lr)}</div>")
+        if view.stop:
+            step += f"<div style='color:#8A3B00'><b>{html.escape(view.stop)}</b></div>"
         self.widget.value = (
             "<div style='font-size:14px'><b>loss and metrics at the point shown</b>"
             "<table style='text-align:right'><tr><th></th><th style='padding:0 10px'>train"

@@ -43,9 +43,13 @@ class View(NamedTuple):
     values: dict             # train_/val_ loss and metrics, floats
     check: tuple             # engine GradientCheck: analytic (P,), numerical (P,), rel_error
     lr: float                # the learning rate of the next step
-    last_lr: float           # the learning rate the last step used (NaN at step 0)
     label: str               # the path's label ("GD η 0.01→0.1 @85")
-    prev_grad: np.ndarray    # (2,) the gradient the last step used (NaN at step 0)
+    taken: int               # the last step really taken by ``step`` (0: none yet)
+    eq_prev: np.ndarray      # (2,) the point that step started from
+    eq_grad: np.ndarray      # (2,) the gradient it used
+    eq_lr: float             # its own learning rate
+    eq_point: np.ndarray     # (2,) where it landed
+    stop: str                # why the run stopped by ``step``, in words ("" while going)
     metrics: tuple           # the task's metric names
     steps: np.ndarray        # (k,) the steps of the loss curve (decimated like the path)
     losses: np.ndarray       # (k,) the training loss at those steps
@@ -168,18 +172,39 @@ class ModelsSession:
                       training.evaluate(model, ds, theta[None]).items()}
             check = models.gradient_check(model, ds.X_train, ds.y_train, theta)
         lr_next = self.lr if step == self.step else float(h.lr[min(step + 1, self.step), 0])
-        last = float(h.lr[step, 0]) if step > 0 else float("nan")
+        taken, stop = self._taken(step)
+        nan2 = np.full(2, np.nan)
+        eq = ((np.array(h.params[taken - 1, 0]), np.array(h.grad[taken - 1, 0]),
+               float(h.lr[taken, 0]), np.array(h.params[taken, 0])) if taken > 0
+              else (nan2, nan2, float("nan"), nan2))
         idx = display_indices(step + 1)
         path = np.array(h.params[idx, 0])
         events = np.array([e.step for e in self.history.events if e.step <= step], float)
         return View(step=step, point=point, grad=grad, path=path, theta=theta, fit_x=fit_x,
                     fit_y=fit_y, margins=margins, values=values, check=check, lr=lr_next,
-                    last_lr=last, label=self.label(step),
-                    prev_grad=(np.array(h.grad[step - 1, 0]) if step > 0
-                               else np.full(2, np.nan)),
+                    label=self.label(step), taken=taken, eq_prev=eq[0], eq_grad=eq[1],
+                    eq_lr=eq[2], eq_point=eq[3], stop=stop,
                     metrics=training.DEFAULT_METRICS[ds.task],
                     steps=np.array(h.steps[idx], float), losses=np.array(h.loss[idx, 0]),
                     events=events, plane=p)
+
+    def _taken(self, step: int) -> tuple[int, str]:
+        """The last step really taken by ``step`` and the stop by then, in words: a
+        diverged step is not taken (the run keeps its last finite point)."""
+        s = self.state
+        if s.active[0] or s.stop_step[0] > step:
+            return step, ""
+        t, reason = int(s.stop_step[0]), str(s.stop_reason[0])
+        if reason == "diverged":
+            detail = str(s.stop_detail[0]) if s.stop_detail is not None else ""
+            why = {"nonfinite": "its loss or gradient would not be a finite number",
+                   "loss_above": "its loss would exceed 1e12",
+                   "loss_below": "its loss would fall below −1e12"}.get(detail, "it diverged")
+            return max(t - 1, 0), (f"step {t} was not taken: {why} (η = {_lr_text(self, t)} "
+                                   f"is too large here); the point shown is the last finite one")
+        if reason == "max_steps":
+            return step, f"stopped: the step limit {t} was reached"
+        return step, f"stopped at step {t}: {reason}"
 
     def messages(self, step: int) -> list[str]:
         """The run's stop and live changes up to ``step``, in words."""

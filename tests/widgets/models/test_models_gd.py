@@ -175,3 +175,29 @@ def test_the_loss_chart_draws_the_run_and_marks_the_live_change(lab):
     lab.keys.press("ArrowLeft")                     # step 2: before the change
     assert np.isnan(np.asarray(chart.events.x, float)).all()
     assert "GD η 0.01</span>" in chart.key.widget.value
+
+
+def test_after_divergence_the_panel_shows_the_last_step_really_taken_and_why(lab):
+    lab.move((1.0, 1.0))
+    lab.model.lr = 5.0
+    lab.frame(500)
+    s = lab.session
+    t = int(s.state.stop_step[0])
+    v = s.view(s.step)
+    h = s.history.records
+    assert v.taken == t - 1 and f"step {t} was not taken" in v.stop
+    np.testing.assert_allclose(v.eq_point, v.eq_prev - v.eq_lr * v.eq_grad, rtol=1e-9)
+    np.testing.assert_array_equal(v.eq_point, h.params[t - 1, 0])
+    lab.flush()
+    text = lab.panels["numbers"].widget.value
+    assert f"step {t - 1} (the last step taken" in text and f"step {t} was not taken" in text
+
+
+def test_the_equation_holds_at_every_step_of_a_long_run(lab):
+    lab.model.steps = 5000
+    lab.move((2.0, -2.0))
+    lab.frame(3000)                                   # the path is decimated; the step is not
+    v = lab.session.view(2999)
+    h = lab.session.history.records
+    np.testing.assert_array_equal(v.eq_prev, h.params[2998, 0])
+    np.testing.assert_allclose(v.eq_point, v.eq_prev - 0.01 * v.eq_grad, rtol=1e-12)
