@@ -26,8 +26,8 @@ TABLE_ROWS = 15
 
 
 class Style(NamedTuple):
-    """What stays until the search changes: the batch sizes (each keeps its colour by
-    value), the lr range, the metric and the step."""
+    """What stays until the search changes: the batch sizes shown in the key (each keeps
+    its colour by value), the lr range, the metric and the step."""
 
     batch_sizes: tuple
     lr_range: tuple
@@ -36,9 +36,11 @@ class Style(NamedTuple):
     search: str
 
 
-def batch_color(sizes: tuple, b: int) -> str:
-    """Batch size ``b``'s colour: by its place among the sorted ``sizes`` (Okabe-Ito)."""
-    return OKABE_ITO[sorted(sizes).index(int(b)) % len(OKABE_ITO)]
+def batch_color(b: int) -> str:
+    """Batch size ``b``'s colour, by its value (not its place in a list): Okabe-Ito by
+    ``round(log2 b)`` modulo 7, so 1, 2, 4, ..., 64 all differ and a size
+    keeps its colour whatever else is listed."""
+    return OKABE_ITO[int(round(np.log2(max(int(b), 1)))) % len(OKABE_ITO)]
 
 
 class ScoreChart:
@@ -67,14 +69,14 @@ class ScoreChart:
             self.sx.min, self.sx.max = lo / 1.5, hi * 1.5
         self.ay.label = style.metric.replace("val_", "validation ")
         self.figure.title = f"{self.ay.label} vs learning rate"
-        self.key.show([batch_color(self.sizes, b) for b in self.sizes],
+        self.key.show([batch_color(b) for b in self.sizes],
                       [f"batch size {b}" for b in self.sizes], "colour: batch size")
 
     def draw(self, view) -> None:
         ok = np.isfinite(view.score) & (view.score > 0)
         x, y = view.lr[ok], view.score[ok]
         top = view.rung.max() if view.rung.size else 0
-        colors = [batch_color(self.sizes, b) for b in view.batch_size[ok]]
+        colors = [batch_color(b) for b in view.batch_size[ok]]
         opac = [1.0 if r == top else 0.35 for r in view.rung[ok]]
         with self.points.hold_sync():
             self.points.x, self.points.y = x, y

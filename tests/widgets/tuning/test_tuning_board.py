@@ -115,10 +115,13 @@ def test_step_2_trains_the_batch_sizes_at_the_best_lr_coloured_with_a_key(tb):
         "batch size"}
     chart = tb.charts["scores"]
     sizes = (4, 16, 64)
-    assert list(chart.points.colors) == [batch_color(sizes, r["batch_size"]) for r in rows]
+    assert list(chart.points.colors) == [batch_color(r["batch_size"]) for r in rows]
     assert len(set(chart.points.colors)) == 3
     for b in sizes:
         assert f"batch size {b}" in chart.key.widget.value
+    before = batch_color(16)
+    tb.fields["batch_sizes"].control.value = "16, 128"       # another list: same colour
+    assert batch_color(16) == before and batch_color(4) != batch_color(64)
     assert chart.widget.children == (chart.figure, chart.key.widget)    # key beside
     assert "step 2: batch size" in tb.panels["table"].widget.value
     assert len(tb.export.text().strip().split("\n")) == 13
