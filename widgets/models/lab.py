@@ -101,9 +101,11 @@ class ModelsLab(Lab):
         self.text_fields = (field(W.FloatText(description="w =", **s), m, "w"),
                             field(W.FloatText(description="b =", **s), m, "b"))
         self.texts = tuple(f.control for f in self.text_fields)
+        # one event per release, not one per pixel of a drag
         self.lr_field = field(W.FloatLogSlider(value=m.lr, base=10, min=-4, max=1,
                                                description="learning rate η",
-                                               readout_format=".3g", **s), m, "lr")
+                                               readout_format=".3g", continuous_update=False,
+                                               **s), m, "lr")
         self.steps_field = field(W.BoundedIntText(value=m.steps, min=1, max=100_000,
                                                   description="max steps", **s), m, "steps")
         self.model.observe(lambda _: self._sync(), names=[*RUN_TRAITS, "uploads"])
