@@ -1,0 +1,61 @@
+"""What a visitor of the README's server sees, in headless Chromium that can reach nothing
+but the server: the course map at the root URL, apps whose every asset (Font Awesome
+included) comes from the server, and no module-federation version warnings."""
+
+import re
+import time
+from importlib.metadata import version
+
+import pytest
+from serve.harness import FIGURE, ROOT
+
+
+def test_root_url_shows_the_course_map(server, page):
+    page.goto(server.url + "/")
+    page.wait_for_selector("text=descentlab", timeout=60_000)
+    assert page.url.endswith("/voila/render/index.ipynb")
+    link = page.get_by_role("link", name="Optimizer race")
+    assert link.count() == 1 and re.search(r"race\.ipynb$", link.get_attribute("href"))
+    assert page.locator(".jp-DirListing, .jp-FileBrowser").count() == 0  # not the file list
+    time.sleep(1)
+    assert page.external == []
+    assert not [t for kind, t in page.console if kind in ("error", "pageerror")]
+
+
+def test_an_app_loads_nothing_from_outside_and_its_icons_render(server, page):
+    page.goto(f"{server.url}/voila/render/race.ipynb")
+    page.wait_for_selector(FIGURE, timeout=60_000)
+    html = page.content()
+    assert "cdn.jsdelivr.net" not in html and "fontawesome-free@" not in html
+    # Font Awesome comes from voila-style.js and the server's own font files.
+    faces = page.evaluate("""async () => {
+        const loaded = await document.fonts.load('900 16px "Font Awesome 5 Free"');
+        return loaded.map(f => f.status);
+    }""")
+    assert faces and set(faces) == {"loaded"}, faces
+    time.sleep(1)
+    assert page.external == [], page.external
+
+
+def _pins() -> dict:
+    pins = {}
+    for line in (ROOT / "binder" / "requirements.txt").read_text().splitlines():
+        if "==" in line and not line.startswith("#"):
+            name, ver = line.split("==")
+            pins[name.strip().lower().replace("_", "-")] = ver.strip()
+    return pins
+
+
+def test_no_version_warnings_with_the_pinned_packages(server, page):
+    """Voilà bundles JupyterLab 4.2.5 packages; a labextension built against newer ones
+    makes webpack warn "Unsatisfied version 4.2.5 ... required ^4.6.2" for each shared
+    module. binder/requirements.txt pins a matching set (CI installs it first)."""
+    pins = _pins()
+    for name in ("voila", "jupyterlab-widgets"):
+        if version(name) != pins[name]:
+            pytest.skip(f"{name} {version(name)} installed, binder pins {pins[name]}")
+    page.goto(f"{server.url}/voila/render/race.ipynb")
+    page.wait_for_selector(FIGURE, timeout=60_000)
+    time.sleep(1)
+    warnings = [t for _, t in page.console if "version" in t and "shared" in t]
+    assert warnings == []
