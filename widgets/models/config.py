@@ -19,9 +19,11 @@ from __future__ import annotations
 import math
 from typing import NamedTuple
 
+import numpy as np
 import traitlets as T
 
 from descentlab.engine import kinds
+from descentlab.widgets.ui.format import num
 
 from . import build as B
 
@@ -29,6 +31,8 @@ __all__ = ["ModelsConfig", "Config", "DEFAULT_LR", "MAX_STEPS"]
 
 DEFAULT_LR = kinds.FIELD_LR["GD"]
 MAX_STEPS = 100_000
+MAX_LOSS = 1e12
+"""The runner's divergence bound (``engine.runner.Stopping.max_loss``)."""
 DATA_TRAITS = ("dataset", "target", "classes")
 RUN_TRAITS = ("dataset", "target", "classes", "model", "first", "second", "w", "b", "rest",
               "steps")
@@ -121,7 +125,13 @@ class ModelsConfig(T.HasTraits):
             (lo0, hi0), (lo1, hi1) = old.ranges
             if lo0 <= start[0] <= hi0 and lo1 <= start[1] <= hi1:
                 return old
-        p = B.plane(built, (s["first"], s["second"]), s["rest"], start)
+        with np.errstate(all="ignore"):
+            p = B.plane(built, (s["first"], s["second"]), s["rest"], start)
+            loss = float(p.problem.loss(np.array([start], dtype=np.float64))[0])
+        if not (math.isfinite(loss) and abs(loss) <= MAX_LOSS):
+            raise ValueError(f"({names[0]}, {names[1]}) = ({num(start[0])}, {num(start[1])}) "
+                             f"gives the loss {num(loss)}: a run starts where |L| <= "
+                             f"{MAX_LOSS:.0e}; choose smaller values")
         self._planes[key] = p
         return p
 

@@ -217,9 +217,13 @@ class ModelsSession:
         if not s.active[0] and s.stop_step[0] <= step:
             reason, t = str(s.stop_reason[0]), int(s.stop_step[0])
             detail = str(s.stop_detail[0]) if s.stop_detail is not None else ""
-            if reason == "diverged":
+            if reason == "diverged" and t == 0:
+                out.append("the loss at the start is not a finite number below 1e12: "
+                           "choose a start closer to the fit")
+            elif reason == "diverged":
                 why = {"nonfinite": "the loss or the parameters stopped being finite numbers",
-                       "loss_above": "the loss exceeded 1e12"}.get(detail, detail)
+                       "loss_above": "the loss exceeded 1e12",
+                       "loss_below": "the loss fell below −1e12"}.get(detail, detail)
                 out.append(f"diverged at step {t}: {why}; the point shown is the last "
                            f"finite one (η = {_lr_text(self, t)} is too large here); lower η "
                            f"and press reset")

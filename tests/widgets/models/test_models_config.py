@@ -58,3 +58,11 @@ def test_the_plane_is_built_once_per_pair_and_reused_within_its_range():
     assert m.plane() is p                                  # inside the slice: reused
     m.w = 50.0                                             # beyond it: a wider slice
     assert m.plane() is not p and m.plane().ranges[0][1] > 50.0
+
+
+def test_a_start_whose_loss_overflows_is_refused_with_its_cause():
+    m = ModelsConfig()
+    with pytest.raises(T.TraitError) as err:
+        m.w = 1e200
+    assert "(w[x], b) = (1e+200, 0) gives the loss" in str(err.value)
+    assert "|L| <= 1e+12" in str(err.value) and m.w == 0.0
