@@ -21,14 +21,14 @@ import numpy as np
 import traitlets as T
 
 from descentlab.engine import kinds, problems, schedules
-from descentlab.widgets.core.lab import Lab, Layout
+from descentlab.widgets.core.lab import Lab, Layout, Scene
 from descentlab.widgets.ui.controls import BOX, STYLE, field
 from descentlab.widgets.ui.format import num
 
 from .build import lr_plan
 from .charts import LossChart, LrChart, NormChart, SpeedBars, Style, TraceChart
 from .colors import KIND_COLORS, ramp_colors
-from .config import Config, Run, SurfaceModel
+from .config import Config, Run, SurfaceModel, sweep_runs
 from .landscape_notes import lesson
 from .panels import MathPanel
 from .session import SurfaceSession
@@ -210,10 +210,35 @@ class RaceLab(SurfaceLab):
 
     def __init__(self, model: SurfaceModel, lr_of: dict, **kw):
         self.lr_of = dict(lr_of)
+        self._first_runs = tuple(model.runs)
         super().__init__(model, **kw)
 
     def heading(self) -> str:
         return f"Optimizer race on {self.model.problem.replace('_', ' ')}"
+
+    def scenes(self) -> dict[str, Scene]:
+        """The course's race scenes: a saddle, Adam vs AdamW, a learning rate too large."""
+        lr = {**{k: kinds.FIELD_LR[k] for k in kinds.names()}, **self.lr_of}
+        base = [Run(k, lr[k]) for k in dict.fromkeys(r.kind for r in self._first_runs)]
+        big = [r._replace(lr=r.lr * 10) if r.kind == "Momentum" else r for r in base]
+        if not any(r.kind == "Momentum" for r in big):
+            big = [*big, Run("Momentum", lr["Momentum"] * 10)]
+        return {
+            "saddle-escape": Scene(
+                "escaping a saddle", {"problem": "saddle"},
+                "x² − y² from just off the axis (y₀ = 0.01): GD's y grows only by 1 + 2η per "
+                "step, Adam's first step is already η in y (it divides the tiny gradient by "
+                "its own scale) -- watch the parameters tab"),
+            "adam-vs-adamw": Scene(
+                "Adam vs AdamW", {"problem": "rosenbrock", "weight_decay": 0.1,
+                                  "runs": [Run("Adam", lr["Adam"]), Run("AdamW", lr["AdamW"])]},
+                "λ = 0.1: Adam adds λθ to the gradient before its scaling, AdamW shrinks θ by "
+                "ηλ directly; with λ = 0 the two lines coincide"),
+            "lr-too-large": Scene(
+                "a learning rate too large", {"problem": "rosenbrock", "runs": big},
+                "Momentum's η ×10: the steep walls of the valley curve far more than "
+                "2(1+μ)/η allows, and it diverges within a few steps"),
+        }
 
     def lr_field(self, kind: str):
         """``kind``'s learning rate on a log slider: a live retune of its run (an event)."""
@@ -266,6 +291,33 @@ class SweepLab(SurfaceLab):
     def heading(self) -> str:
         return "Learning rate: too small crawls, too large diverges"
 
+    def scenes(self) -> dict[str, Scene]:
+        """The course's learning-rate scenes: just below 2/L, κ = 100, just above 2/L.
+        Each names its runs too (they follow from the sweep), so a scene applied over the
+        app's defaults -- once or twice -- ends with the sweep it names."""
+        kind = self._defaults["runs"][0].kind
+
+        def sweep(lo, hi, n, **more):
+            return {"sweep_from": lo, "sweep_to": hi, "sweep_n": n,
+                    "runs": sweep_runs(kind, lo, hi, n), **more}
+
+        return {
+            "below-2-over-L": Scene(
+                "just below 2/L", sweep(0.099, 0.099, 1, max_steps=600),
+                "η = 0.099 < 2/L = 0.1: the steep coordinate is multiplied by 1 − 0.099·20 = "
+                "−0.98 per step -- it zigzags and still converges, slowly"),
+            "kappa-100": Scene(
+                "condition number 100",
+                sweep(0.001, 0.021, 6, max_steps=1000,
+                      problem_params={"condition": 100.0, "angle": 30.0}),
+                "κ = 100: the bound 2/L drops to 0.02; even the best run needs hundreds of "
+                "steps (about κ/2 steps per factor e)"),
+            "above-2-over-L": Scene(
+                "just above 2/L", sweep(0.101, 0.101, 1, max_steps=1000),
+                "η = 0.101 > 2/L = 0.1: the zigzag grows by 1.02 per step until the loss "
+                "exceeds 10¹² (predict the step: ln(10¹²/L₀)/(2 ln 1.02))"),
+        } if self.model.problem == "quadratic" else {}
+
     def controls(self) -> list[W.Widget]:
         """Optimizer, shape of the quadratic, lr range and runs, criteria."""
         m, f = self.model, self.field
@@ -317,6 +369,20 @@ class ScheduleLab(SurfaceLab):
 
     def heading(self) -> str:
         return "Learning-rate schedules"
+
+    def scenes(self) -> dict[str, Scene]:
+        """The course's schedule scenes: cosine, one-cycle, step decay."""
+        return {
+            "cosine": Scene("cosine", {"schedule": "cosine"},
+                            "η_t at t = T/2 is exactly half the peak; the decay is fastest "
+                            "in the middle"),
+            "one-cycle": Scene("one-cycle", {"schedule": "one_cycle"},
+                               "starts at peak/25, reaches the peak at 30% of the run, ends "
+                               "at peak/(2.5·10⁵)"),
+            "step-decay": Scene("step decay", {"schedule": "step"},
+                                "the lr halves every quarter of the run: look for a kink in "
+                                "the loss at each drop"),
+        }
 
     def controls(self) -> list[W.Widget]:
         """Schedule, optimizer, the inspected run's lr, criteria."""

@@ -405,3 +405,41 @@ def test_the_surface_lesson_and_formula_follow_the_surface():
     assert problems.get("rosenbrock").latex in lab.lesson.value
     lab.model.problem = "saddle"
     assert lesson("saddle")[:40] in lab.lesson.value
+
+
+@pytest.mark.parametrize("build, scenes", [
+    (race_app, ("saddle-escape", "adam-vs-adamw", "lr-too-large")),
+    (lr_explorer, ("below-2-over-L", "kappa-100", "above-2-over-L")),
+    (schedule_explorer, ("cosine", "one-cycle", "step-decay")),
+])
+def test_every_course_scene_applies_twice_the_same(build, scenes):
+    lab = build()
+    assert tuple(lab.scenes()) == scenes
+    for name in scenes:
+        lab.apply_scene(name)
+        first = lab.model.config()
+        lab.apply_scene(name)
+        assert lab.errors.message == "" and lab.model.config() == first
+        assert lab.session.step == 0 and lab.session.cfg == first
+        assert lab.scene_note in lab.status.messages
+    lab.close()
+
+
+def test_the_scenes_say_what_the_course_says():
+    lab = lr_explorer()
+    lab.apply_scene("above-2-over-L")
+    while lab.frame(500):
+        pass
+    assert "GD η 0.101 diverged at step 585" in lab.status.widget.value
+    lab.apply_scene("below-2-over-L")
+    while lab.frame(500):
+        pass
+    assert 400 < lab.session.view().hits[0] < 500                 # "about 450 steps"
+    race = race_app()
+    race.apply_scene("lr-too-large")
+    race.frame(10)
+    assert "Momentum η 0.005 diverged at step 4" in race.status.widget.value
+    sched = schedule_explorer()
+    sched.apply_scene("cosine")
+    sched.frame(101)
+    assert sched.session.history.lr[101, 0] == pytest.approx(0.025)  # half the peak
