@@ -235,13 +235,18 @@ class LossChart:
                                   height=size.get("height", "300px"))
         self.widget = self.series.widget
         self._label = None
+        self._events: tuple | None = None
 
     def configure(self, style: Style) -> None:
         self._label = None
+        self._events = None
 
     def draw(self, view) -> None:
         if view.label != self._label:
             self._label = view.label
             self.series.configure([PATH_COLOR], [view.label])
         self.series.show(view.steps, view.losses[None])
-        self.series.mark_events(view.events)
+        events = tuple(view.events)
+        if events != self._events:                # nothing sent while they stay the same
+            self._events = events
+            self.series.mark_events(view.events)

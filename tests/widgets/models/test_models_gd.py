@@ -201,3 +201,12 @@ def test_the_equation_holds_at_every_step_of_a_long_run(lab):
     h = lab.session.history.records
     np.testing.assert_array_equal(v.eq_prev, h.params[2998, 0])
     np.testing.assert_allclose(v.eq_point, v.eq_prev - 0.01 * v.eq_grad, rtol=1e-12)
+
+
+def test_a_frame_sends_at_most_one_message_per_widget(lab, sends):
+    lab.frame(1)
+    sends.clear()
+    lab.frame(1)
+    assert sends and max(sends.values()) == 1
+    events = lab.charts["loss"].series.events
+    assert events.model_id not in sends                # no live change: rules not resent

@@ -183,3 +183,10 @@ def test_step_2_with_a_batch_size_the_data_cannot_take_is_refused(tb):
     assert tb.model.batch_sizes == "4, 16, 64" and tb.session.step == 9     # kept
     tb.step2.click()
     assert tb.stage_errors.message == "" and tb.model.stage == "batch size"
+
+
+def test_a_frame_sends_at_most_one_message_per_widget(tb, sends):
+    tb.frame(1)
+    sends.clear()
+    tb.frame(1)
+    assert sends and max(sends.values()) == 1
