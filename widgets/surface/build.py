@@ -16,6 +16,7 @@ import numpy as np
 
 from descentlab.engine import kinds, problems, schedules
 from descentlab.engine import optimizers as O
+from descentlab.engine.checks import hparam
 from descentlab.engine.runner import Stopping
 
 __all__ = ["Built", "build", "blocks", "schedule_kwargs", "make_schedule", "lr_plan",
@@ -29,6 +30,7 @@ class Built(NamedTuple):
     start: np.ndarray
     optimizer: object
     stopping: Stopping
+    grad_noise: float | None = None   # σ for the runner (None: exact gradients)
 
 
 def blocks(runs) -> list[tuple[str, np.ndarray]]:
@@ -96,7 +98,8 @@ def build(cfg) -> Built:
     _check_unused(cfg)
     stopping = Stopping(cfg.max_steps, cfg.grad_tol or None, cfg.loss_tol or None,
                         cfg.max_loss).validated()
-    return Built(problem, start, optimizer, stopping)
+    noise = hparam(cfg.grad_noise, "grad_noise", 0.0) or None
+    return Built(problem, start, optimizer, stopping, noise)
 
 
 PROBES = {"momentum": "Momentum", "betas": "Adam", "alpha": "RMSprop", "rho": "Adadelta"}

@@ -55,9 +55,10 @@ class Config(NamedTuple):
     tolerance: float
     start: tuple | None
     seed: int
+    grad_noise: float    # σ of the gradient noise (0: exact gradients)
 
 
-RESTARTS = ("problem", "problem_params", "start", "seed", "sweep")
+RESTARTS = ("problem", "problem_params", "start", "seed", "sweep", "grad_noise")
 """Fields that change what a run *is*: a change restarts (so do new kinds or a new
 number of runs)."""
 
@@ -102,16 +103,19 @@ class SurfaceModel(T.HasTraits):
     max_loss = T.Float(1e12)
     tolerance = T.Float(1e-6, help="steps-to-tolerance: first step with L - L* <= tolerance")
     start = T.Tuple(T.Float(), T.Float(), allow_none=True, default_value=None)
-    seed = T.Int(0)
+    seed = T.Int(0, help="the gradient noise of step t is default_rng([seed, t])")
+    grad_noise = T.Float(0.0, help="σ: each gradient gets σ·ξ_t, ξ_t ~ N(0, I) (0: off)")
 
     def __init__(self, **kw):
         """Traits by keyword; ``runs`` as records or (kind, lr) pairs; ``sweeping=True``
         with ``sweep_from``, ``sweep_to``, ``sweep_n`` makes the runs an lr sweep."""
         self._cache: tuple[Config, Built] | None = None
-        runs = kw.pop("runs", None)
+        runs, start = kw.pop("runs", None), kw.pop("start", None)
         sweep = {k: kw.pop(k) for k in ("sweeping", "sweep_from", "sweep_to", "sweep_n")
                  if k in kw}
         super().__init__(**kw)
+        if start is not None:           # after the problem (a new problem resets it)
+            self.start = tuple(start)
         if runs is not None:
             self.runs = [Run(*r) for r in runs]
         if sweep.pop("sweeping", False):
@@ -167,7 +171,8 @@ class SurfaceModel(T.HasTraits):
         return value
 
     @T.validate("problem", "problem_params", "momentum", "b1", "b2", "alpha", "rho",
-                "weight_decay", "schedule", "schedule_params", "max_loss", "start")
+                "weight_decay", "schedule", "schedule_params", "max_loss", "start",
+                "grad_noise", "seed")
     def _v_built(self, proposal):
         name, value = proposal["trait"].name, proposal["value"]
         if name in ("b1", "b2") and not 0.0 <= value < 1.0:

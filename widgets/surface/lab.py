@@ -183,6 +183,8 @@ class SurfaceLab(Lab):
                             continuous_update=False, style=STYLE, layout=BOX), "momentum"),
             f(W.FloatText(description="weight decay λ", style=STYLE, layout=BOX),
               "weight_decay"),
+            f(W.FloatText(description="gradient noise σ", style=STYLE, layout=BOX),
+              "grad_noise"),
             W.HTML("<b>convergence criteria</b>"),
             f(W.IntText(description="max steps", style=STYLE, layout=BOX), "max_steps"),
             f(W.FloatText(description="‖∇L‖ tolerance", style=STYLE, layout=BOX),

@@ -104,8 +104,12 @@ def numbers_table(ins, f_min) -> str:
             ("L(θ_t)", num(ins.loss, 6))]
     if f_min is not None:
         rows.append(("L − L*", num(ins.loss - f_min, 4)))
+    if ins.grad_noise:
+        rows.append(("gradient noise σ", f"{num(ins.grad_noise)} (g_t is the noisy "
+                                         f"gradient the optimizer saw)"))
     if ins.step >= 1:
-        rows += [("‖g_t‖ = ‖∇L(θ_{t−1})‖", num(np.linalg.norm(ins.grad))),
+        rows += [("‖g_t‖ = ‖∇L(θ_{t−1})‖" + (" + noise" if ins.grad_noise else ""),
+                  num(np.linalg.norm(ins.grad))),
                  ("η_t (this step's)", num(ins.lr)),
                  ("‖u_t‖", num(np.linalg.norm(ins.update)))]
     for k, v in ins.quantities.items():

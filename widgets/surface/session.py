@@ -93,6 +93,7 @@ class Inspect(NamedTuple):
     stop: str                # why the run stopped ("" while it runs)
     momentum: float
     weight_decay: float
+    grad_noise: float = 0.0  # σ: g is the noisy gradient the optimizer saw
 
 
 class View(NamedTuple):
@@ -132,7 +133,8 @@ class SurfaceSession:
         self.cfg, self.problem, self.optimizer, self.stopping = cfg, b.problem, \
             b.optimizer, b.stopping
         R = len(cfg.runs)
-        self.state = runner.init_run(b.problem, b.optimizer, b.start, R, b.stopping)
+        self.state = runner.init_run(b.problem, b.optimizer, b.start, R, b.stopping,
+                                     grad_noise=b.grad_noise, seed=cfg.seed)
         self.history = runner.History([runner.start_record(self.state)])
         self.events = self.history      # live changes: History.add_event / .events
         self.quantities = QuantityLog()
@@ -281,7 +283,7 @@ class SurfaceSession:
             rows = slice(self._seen, n)
             f_min = self.problem.f_min
             vals = (h.loss[rows] - f_min if f_min is not None
-                    else np.linalg.norm(h.grad[rows], axis=2))
+                    else np.linalg.norm(h.true_grad[rows], axis=2))
             hit = vals <= self.cfg.tolerance
             first = np.where(hit.any(axis=0), np.argmax(hit, axis=0) + self._seen, -1)
             todo = (self._hits < 0) & (first >= 0)
@@ -333,7 +335,8 @@ class SurfaceSession:
         stop = self.stop_text(r) if 0 <= self.state.stop_step[r] <= step else ""
         return Inspect(r, cfg.runs[r].kind, self.labels[r], t, h.params[prev, r],
                        h.grad[prev, r], h.update[t, r], h.params[t, r], float(h.lr[t, r]),
-                       float(h.loss[t, r]), q, stop, cfg.momentum, cfg.weight_decay)
+                       float(h.loss[t, r]), q, stop, cfg.momentum, cfg.weight_decay,
+                       cfg.grad_noise)
 
     # ---- words
 
@@ -365,7 +368,7 @@ class SurfaceSession:
         t, reason, label = int(s.stop_step[r]), s.stop_reason[r], self.labels[r]
         detail = "" if s.stop_detail is None else s.stop_detail[r]
         if reason == "grad_tol":
-            g = np.linalg.norm(h.grad[t, r])
+            g = np.linalg.norm(h.true_grad[t, r])
             return (f"{label} stopped at step {t}: ‖∇L‖ = {num(g, 3)} ≤ "
                     f"{num(cfg.grad_tol, 3)} (converged)")
         if reason == "loss_tol":

@@ -201,3 +201,16 @@ def test_a_change_for_a_stopped_run_is_not_put_on_its_label_and_is_explained():
     assert s.update(m.config()) == "retuned"
     assert not s.events.events and s.labels[0] == "GD η 0.5"
     assert "GD had stopped: the change reaches it after reset (R)" in s.messages()
+
+
+def test_gradient_noise_escapes_the_saddle_and_a_noise_change_restarts():
+    m, s = session(problem="saddle", runs=[("GD", 0.01)], start=(-1.8, 0.0), max_steps=300,
+                   grad_tol=0.0)
+    s.advance(300)
+    assert s.state.params[0, 1] == 0.0                  # exactly on the axis: never leaves
+    m.grad_noise = 0.1
+    assert s.update(m.config()) == "restarted"
+    s.advance(300)
+    assert abs(s.state.params[0, 1]) > 0.5              # noise escapes
+    np.testing.assert_array_equal(s.history.true_grad[:, 0, 1],
+                                  -2 * s.history.params[:, 0, 1])
