@@ -52,6 +52,7 @@ class SurfaceLab(Lab):
                  tabs=("loss", "speed", "traces", "norm", "lr"), math: bool = True,
                  filename: str = "history.csv", lr_log: bool = False, title: str = ""):
         self.model = model if model is not None else SurfaceModel()
+        self.first_runs = tuple(self.model.runs)     # the app's runs (scenes start there)
         self.filename = filename
         self.title = title or self.heading()
         self.session = SurfaceSession(self.model.config(), self.model.built)
@@ -212,7 +213,6 @@ class RaceLab(SurfaceLab):
 
     def __init__(self, model: SurfaceModel, lr_of: dict, **kw):
         self.lr_of = dict(lr_of)
-        self._first_runs = tuple(model.runs)
         super().__init__(model, **kw)
 
     def heading(self) -> str:
@@ -221,7 +221,7 @@ class RaceLab(SurfaceLab):
     def scenes(self) -> dict[str, Scene]:
         """The course's race scenes: a saddle, Adam vs AdamW, a learning rate too large."""
         lr = {**{k: kinds.FIELD_LR[k] for k in kinds.names()}, **self.lr_of}
-        base = [Run(k, lr[k]) for k in dict.fromkeys(r.kind for r in self._first_runs)]
+        base = [Run(k, lr[k]) for k in dict.fromkeys(r.kind for r in self.first_runs)]
         big = [r._replace(lr=r.lr * 10) if r.kind == "Momentum" else r for r in base]
         if not any(r.kind == "Momentum" for r in big):
             big = [*big, Run("Momentum", lr["Momentum"] * 10)]
@@ -297,7 +297,7 @@ class SweepLab(SurfaceLab):
         """The course's learning-rate scenes: just below 2/L, κ = 100, just above 2/L.
         Each names its runs too (they follow from the sweep), so a scene applied over the
         app's defaults -- once or twice -- ends with the sweep it names."""
-        kind = self._defaults["runs"][0].kind
+        kind = self.first_runs[0].kind
 
         def sweep(lo, hi, n, **more):
             return {"sweep_from": lo, "sweep_to": hi, "sweep_n": n,
