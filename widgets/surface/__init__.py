@@ -16,7 +16,8 @@ The roles (the same in every family):
   re-run after max steps, ``view(step)`` (plain arrays), ``messages`` (true causes);
 * ``charts``, ``surface_chart``, ``panels`` -- every chart and the equations panel:
   ``configure(style)``, ``draw(view)``, ``widget``; ``colors`` -- colours follow the run;
-* ``lab``     -- :class:`~.lab.SurfaceLab` and one subclass per app;
+* ``lab``     -- :class:`~.lab.SurfaceLab` and one subclass per app (with the course's
+  scenes); ``landscape_notes`` -- one sentence per surface, shown with its formula;
 * ``apps``    -- the public app functions, each returning its lab.
 """
 
