@@ -22,8 +22,9 @@ passes when :math:`|a - b| \le 10^{-6}\,(|b| + 10^{-6} \max |b|)` over the outpu
 Time limit.  In the main thread (a notebook, a test), a student call runs under
 ``signal.setitimer(ITIMER_REAL)``: when the exercise's budget is spent, SIGALRM raises an
 internal exception (a ``BaseException``, so ``except Exception`` in student code does not
-swallow it) that repeats every 50 ms until the call gives up; the previous handler and
-timer are restored afterwards.  Elsewhere (a worker thread, where ``signal`` is not
+swallow it); code that catches even that is traced from then on and gets the exception
+again at every bytecode until it gives up.  The previous handler and timer are restored
+afterwards.  Elsewhere (a worker thread, where ``signal`` is not
 allowed) a ``sys.settrace`` hook checks the clock as the student's Python bytecode runs;
 no thread is ever started.  Neither can interrupt one long C call (a huge ``np.ones``, a
 ``time.sleep`` off the main thread): then the time is checked when the call returns.
@@ -58,6 +59,7 @@ from .base import replace_state as _replace_state
 from .checks import hparam
 
 __all__ = [
+    "Case",
     "Feedback",
     "Trajectory",
     "RTOL",
@@ -67,6 +69,7 @@ __all__ = [
     "solution",
     "signature",
     "reference",
+    "cases",
     "mistakes",
     "grade",
     "as_optimizer",
@@ -151,11 +154,18 @@ def _at(where: str):
 
 
 class Frame(NamedTuple):
+    """One compared moment of a run: ``where`` (e.g. "step 3") and its outputs by name."""
+
     where: str
     values: dict
 
 
 class Case(NamedTuple):
+    """A test case: ``label`` as the messages show it, ``args`` the student's arguments
+    (gradients, ``gd``, ``minibatch_sgd``, ``early_stopping``), ``info`` what a step
+    exercise's run needs: ``grad`` (the gradient oracle), ``theta0``, ``steps``,
+    ``hparams`` by the signature's names."""
+
     label: str
     args: tuple
     info: dict
@@ -170,15 +180,39 @@ class Mistake(NamedTuple):
 # ---------------------------------------------------------------------------- time limit
 
 
+_PROTECTED = frozenset({__file__, contextlib.__file__})  # the grader's own frames
+
+
 @contextlib.contextmanager
 def _alarm(seconds: float):
-    """SIGALRM after ``seconds`` (then every 50 ms) raises _Timeout; restores the old
-    handler and timer (e.g. pytest-timeout's) on the way out."""
+    """SIGALRM after ``seconds`` raises _Timeout; restores the old handler and timer (e.g.
+    pytest-timeout's) on the way out.
+
+    Code that catches the exception and carries on is not let off: the first alarm also
+    traces the student's frames (and any new one), raising _Timeout at every bytecode
+    until the call is over; the alarm repeats every 50 ms too."""
     armed = [True]
+    escalate = sys.gettrace() is None  # leave a debugger's or coverage's tracer alone
+
+    def tracer(frame, event, arg):
+        # not on "exception" events: an error in a tracer unsets it (CPython), and the
+        # one shot must land inside the student's except clause
+        if armed[0] and event != "exception" and frame.f_code.co_filename not in _PROTECTED:
+            raise _Timeout
+        return tracer
 
     def handler(signum, frame):
-        if armed[0]:
-            raise _Timeout
+        if not armed[0]:
+            return
+        if escalate:
+            f = frame
+            while f is not None and f.f_code is not _CALL_SITE:
+                if f.f_code.co_filename not in _PROTECTED:
+                    f.f_trace = tracer
+                    f.f_trace_opcodes = True
+                f = f.f_back
+            sys.settrace(tracer)
+        raise _Timeout
 
     started = time.perf_counter()
     old_handler = signal.signal(signal.SIGALRM, handler)
@@ -190,6 +224,8 @@ def _alarm(seconds: float):
             armed[0] = False
         finally:
             signal.setitimer(signal.ITIMER_REAL, 0)
+            if escalate:
+                sys.settrace(None)
             signal.signal(signal.SIGALRM,
                           signal.SIG_DFL if old_handler is None else old_handler)
             if old_delay > 0:
@@ -259,8 +295,8 @@ def _user_line(exc: BaseException) -> str:
     if not frames:
         return ""
     f = frames[-1]
-    code = f" `{f.line.strip()}`" if f.line else ""
-    return f" (line {f.lineno} in {f.name}:{code})"
+    code = f": `{f.line.strip()}`" if f.line and f.line.strip() else ""
+    return f" (line {f.lineno} in {f.name}{code})"
 
 
 class _Student:
@@ -312,6 +348,9 @@ class _Student:
     def output(self) -> str:
         s = self.printed.getvalue()
         return s if len(s) <= MAX_PRINTED else s[:MAX_PRINTED] + "\n... (output cut)"
+
+
+_CALL_SITE = _Student.__call__.__code__  # where student frames end, walking outwards
 
 
 # ---------------------------------------------------------------------------- outputs
@@ -1459,6 +1498,11 @@ def solution(name: str) -> str:
     """A reference solution as Python source defining the function ``name`` (plain numpy,
     ``np`` imported by the caller)."""
     return _get(name).solution
+
+
+def cases(name: str) -> list[Case]:
+    """The test cases :func:`grade` runs for ``name``, in order (fresh copies)."""
+    return _get(name).cases()
 
 
 def reference(name: str) -> Callable:
