@@ -1,71 +1,30 @@
-"""descentlab.widgets: live ipywidgets + bqplot views over the engine.
+"""descentlab.widgets: live ipywidgets + bqplot labs over the engine, and ``check()``.
 
-A notebook is one line: ``from descentlab.widgets import race_app; race_app()``.
-Apps build paused at step 0; one asyncio task per app drives time while playing.
+A notebook cell is one import and one call::
+
+    from descentlab.widgets import race_app
+    race_app()
+
+Every app returns its lab (displayable itself), built paused at step 0.  The labs come
+in families of the same shape (``surface/``, ``data/``, ``models/``, ``tuning/``; see each
+package's docstring) over shared frame machinery (``core/``) and building blocks
+(``ui/``); ``exercises/`` shows the engine's self-checking exercises.
 """
 
-from .app import CHARTS, SurfaceLab
-from .apps import lr_explorer, race_app, schedule_explorer
-from .charts import LossChart, ScheduleChart, ToleranceBars, TraceChart, UpdateNormChart
-from .ui.controls import ErrorLine, bind
-from .data_apps import (
-    TuningBoard,
-    batch_size_explorer,
-    early_stopping_trainer,
-    regularization_explorer,
-    tuning_board,
-    upload_dataset,
-)
-from .data_lab import DataLab
-from .data_model import DataModel
-from .data_session import DataSession
-from .core.decimate import MAX_POINTS, display_indices
-from .ui.export import CsvExport, csv_link
-from .mathpanel import MathPanel
-from .model import KINDS, LabModel
-from .models_app import models_lab
-from .ui.palette import OKABE_ITO, run_colors
-from .core.player import Player
-from .session import SurfaceSession, View
-from .surface import SurfaceChart
-from .core.timing import Debouncer, Throttle
+from .data import batch_size_explorer, early_stopping_trainer, regularization_explorer
+from .exercises import check
+from .models import models_lab
+from .surface import lr_explorer, race_app, schedule_explorer
+from .tuning import tuning_board
 
 __all__ = [
-    "CHARTS",
-    "KINDS",
-    "MAX_POINTS",
-    "OKABE_ITO",
-    "CsvExport",
-    "DataLab",
-    "DataModel",
-    "DataSession",
-    "Debouncer",
-    "ErrorLine",
-    "LabModel",
-    "LossChart",
-    "MathPanel",
-    "Player",
-    "ScheduleChart",
-    "SurfaceChart",
-    "SurfaceLab",
-    "SurfaceSession",
-    "Throttle",
-    "TuningBoard",
-    "ToleranceBars",
-    "TraceChart",
-    "UpdateNormChart",
-    "View",
     "batch_size_explorer",
-    "bind",
-    "csv_link",
-    "display_indices",
+    "check",
     "early_stopping_trainer",
     "lr_explorer",
     "models_lab",
     "race_app",
     "regularization_explorer",
-    "run_colors",
     "schedule_explorer",
     "tuning_board",
-    "upload_dataset",
 ]

@@ -60,7 +60,7 @@ async def bench(R: int, speed: int = 1):
 
 async def bench_data(R: int = 8, speed: int = 1):
     """A batch-size explorer with R runs (batch sizes 1..N), one iteration per frame."""
-    from descentlab.widgets import batch_size_explorer
+    from descentlab.widgets import batch_size_explorer  # the data family
 
     lab = batch_size_explorer(batch_sizes=[2 ** i for i in range(R - 1)] + [None], epochs=1000)
     return await measure(lab, speed)

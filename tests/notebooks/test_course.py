@@ -1,3 +1,4 @@
+# ruff: noqa: E501 - the formulas are searched for verbatim, one LaTeX string a line
 """The course text in lab/*.ipynb, checked without executing a kernel.
 
 The map (index.ipynb) links notebooks that exist, times a 90-minute agenda and names every

@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import numpy as np
 
-__all__ = ["MAX_POINTS", "display_indices", "at_least_two"]
+__all__ = ["MAX_POINTS", "display_indices"]
 
 MAX_POINTS = 2000
 
@@ -28,11 +28,3 @@ def display_indices(n: int, max_points: int = MAX_POINTS) -> np.ndarray:
         stride *= 2
     idx = np.arange(0, n - 1, stride)
     return np.append(idx, n - 1)
-
-
-def at_least_two(a: np.ndarray) -> np.ndarray:
-    """``a`` with its last axis repeated to length 2 when it has one point: bqplot squeezes
-    a ``(R, 1)`` line array to ``(R,)`` (one line of R points), so a single step is drawn
-    as a zero-length line."""
-    a = np.asarray(a)
-    return np.repeat(a, 2, axis=-1) if a.shape[-1] == 1 else a

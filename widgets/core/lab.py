@@ -99,6 +99,7 @@ class Lab:
         self._defaults = {n: getattr(self.model, n) for n in self.model.trait_names()
                           if not n.startswith("_")}
         self.scene_note = ""
+        self.scene = ""            # the scene applied last ("" : none)
         tabbed = [n for _, n in self.layout.tabs if n in self.charts]
         self.hidden: set[str] = set(tabbed[1:])    # unselected tabs: not drawn per frame
         self._view_step: int | None = None
@@ -257,10 +258,15 @@ class Lab:
         if scene.speed is not None:
             self.player.speed = scene.speed
         self.errors.clear()
+        self.scene = name
         self.scene_note = f"{scene.title}: {scene.note}" if scene.note else scene.title
         self.reset()
-        if self._picker is not None and self._picker.value != name:
-            self._picker.value = name
+        if self._picker is not None:
+            self._picker.value = name      # its observer sees self.scene: not applied again
+
+    def _picked(self, change) -> None:
+        if change["new"] and change["new"] != self.scene:
+            self.apply_scene(change["new"])
 
     def set_projector(self, on: bool) -> None:
         """Projector mode: larger fonts, marks and charts (1920x1080, the back of a room)."""
@@ -354,7 +360,7 @@ class Lab:
                                       value="", description="scene",
                                       style={"description_width": "50px"},
                                       layout=W.Layout(width="360px"))
-            self._picker.observe(lambda c: c["new"] and self.apply_scene(c["new"]), "value")
+            self._picker.observe(self._picked, "value")
             head.append(self._picker)
         head.append(self._projector)
         top = W.HBox(head, layout=W.Layout(align_items="center", grid_gap="16px",

@@ -22,8 +22,8 @@ import bqplot as bq
 import ipywidgets as W
 import numpy as np
 
-from descentlab.widgets.core.decimate import at_least_two, display_indices
-from descentlab.widgets.ui.figures import Key, SeriesChart, axis, figure
+from descentlab.widgets.core.decimate import display_indices
+from descentlab.widgets.ui.figures import Key, SeriesChart, at_least_two, axis, figure
 
 __all__ = ["Style", "LossChart", "SpeedBars", "TraceChart", "NormChart", "LrChart",
            "loss_gap", "TINY"]

@@ -29,8 +29,7 @@ import ipywidgets as W
 import numpy as np
 
 from descentlab.engine import problems
-from descentlab.widgets.core.decimate import at_least_two
-from descentlab.widgets.ui.figures import Key, arrow_path, axis, contour_path, figure
+from descentlab.widgets.ui.figures import Key, arrow_path, at_least_two, axis, contour_path, figure
 from descentlab.widgets.ui.palette import SURFACE_COLORS
 
 __all__ = ["SurfaceChart", "surface_color", "VECTOR_LABELS", "VECTOR_COLORS", "GRID_N"]

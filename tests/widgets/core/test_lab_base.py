@@ -141,3 +141,18 @@ def test_projector_scales_figures_both_ways():
     assert (fig.layout.width, fig.layout.height) == ("540px", "405px")
     project(root, False)
     assert (fig.layout.width, fig.layout.height) == ("400px", "300px")
+
+
+def test_a_scene_is_applied_once_from_the_picker_and_from_code(toy):
+    calls = []
+    original = toy.reset
+
+    def counting():
+        calls.append(1)
+        original()
+
+    toy.reset = counting
+    toy._picker.value = "short"
+    assert len(calls) == 1 and toy.scene == "short" and toy.model.limit == 5
+    toy.apply_scene("short")
+    assert len(calls) == 2 and toy._picker.value == "short"
