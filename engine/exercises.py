@@ -109,7 +109,8 @@ class Feedback(NamedTuple):
     (the code raised), "bad_output" (wrong type or shape), "not_finite" (NaN or inf),
     "timeout", "invalid" (unknown exercise, not a function).  ``case``, ``where``,
     ``output``, ``index``, ``expected``, ``received`` locate the first failure; ``mistake``
-    is the recognised common mistake (``mistake_key`` its key); ``printed`` what the
+    is the recognised common mistake (``mistake_key`` its key); ``expected_text`` and
+    ``received_text`` the two values as the message shows them; ``printed`` what the
     student's code printed; ``trajectory`` the iterates (trajectory exercises only).
     """
 
@@ -123,6 +124,8 @@ class Feedback(NamedTuple):
     index: str = ""
     expected: Any = None
     received: Any = None
+    expected_text: str = ""
+    received_text: str = ""
     mistake: str = ""
     mistake_key: str = ""
     printed: str = ""
@@ -1584,6 +1587,7 @@ def _grade(name, fn, time_limit) -> Feedback:
     return _with_printed(Feedback(
         name, False, status, msg, case=cases[i].label, where=frame_r.where, output=output,
         index=index, expected=float(exp), received=float(rec),
+        expected_text=_fmt(exp, ex.discrete), received_text=_fmt(rec, ex.discrete),
         mistake=mistake.text if mistake else "", mistake_key=mistake.key if mistake else "",
         printed=printed, trajectory=traj))
 

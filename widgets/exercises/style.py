@@ -1,0 +1,59 @@
+"""Colours, fonts and small text helpers for the check view (projector-readable)."""
+
+from __future__ import annotations
+
+import html
+import re
+
+# Okabe-Ito, colour-blind safe
+ORANGE, SKY, GREEN, YELLOW, BLUE, VERMILLION, PURPLE, BLACK = (
+    "#E69F00", "#56B4E9", "#009E73", "#F0E442", "#0072B2", "#D55E00", "#CC79A7", "#000000")
+COORD_COLORS = (BLUE, VERMILLION, GREEN, PURPLE, ORANGE, SKY, BLACK)
+REFERENCE, YOURS = BLUE, VERMILLION
+
+FONT = "font-size: 17px; line-height: 1.45;"
+TICKS = {"font-size": "15px"}
+
+STATUS = {  # status -> (symbol, headline, colour)
+    "passed": ("✔", "passed", GREEN),
+    "not_implemented": ("…", "not implemented yet", ORANGE),
+    "failed": ("✘", "not yet right", VERMILLION),
+    "not_finite": ("✘", "NaN or inf", VERMILLION),
+    "bad_output": ("✘", "wrong type or shape", VERMILLION),
+    "error": ("✘", "your code raised an error", VERMILLION),
+    "timeout": ("⏱", "too slow", VERMILLION),
+    "invalid": ("?", "cannot check", PURPLE),
+}
+
+
+def esc(text) -> str:
+    return html.escape(str(text), quote=False)
+
+
+def inline(text: str) -> str:
+    """Escaped text with `code` and **bold**; $...$ is left for MathJax (HTMLMath)."""
+    out = esc(text)
+    out = re.sub(r"`([^`]+)`", r"<code>\1</code>", out)
+    return re.sub(r"\*\*([^*]+)\*\*", r"<b>\1</b>", out)
+
+
+def markdown(text: str) -> str:
+    """The few markdown forms the exercise texts use: paragraphs, bullets, inline code."""
+    blocks = []
+    for block in re.split(r"\n\s*\n", text.strip()):
+        lines = block.splitlines()
+        if all(ln.lstrip().startswith(("* ", "- ")) or ln.startswith("  ") for ln in lines) \
+                and lines[0].lstrip().startswith(("* ", "- ")):
+            items, cur = [], []
+            for ln in lines:
+                if ln.lstrip().startswith(("* ", "- ")):
+                    if cur:
+                        items.append(" ".join(cur))
+                    cur = [ln.lstrip()[2:]]
+                else:
+                    cur.append(ln.strip())
+            items.append(" ".join(cur))
+            blocks.append("<ul>" + "".join(f"<li>{inline(i)}</li>" for i in items) + "</ul>")
+        else:
+            blocks.append(f"<p>{inline(' '.join(ln.strip() for ln in lines))}</p>")
+    return "".join(blocks)
