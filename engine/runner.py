@@ -480,7 +480,8 @@ class History(EventLog):
         stop_step = np.where(happened, self.stop_step, -1)
         detail = np.where(happened, self.stop_detail, "").astype(object)
         return StepRecord(step, self.params[i], self.loss[i], self.grad[i], self.lr[i],
-                          self.update[i], self.active[i], reason, stop_step, None, detail)
+                          self.update[i], self.active[i], reason, stop_step, None, detail,
+                          self.true_grad[i])
 
     def _fields(self) -> list[str]:
         D = 0 if self._store is None else self._store.shape("params")[1]

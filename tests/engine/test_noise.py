@@ -37,6 +37,7 @@ def test_the_optimizer_steps_along_the_noisy_gradient():
     h = History(recs)
     np.testing.assert_array_equal(h.true_grad[3], recs[3].true_grad)
     np.testing.assert_array_equal(h.grad[3], recs[3].grad)
+    np.testing.assert_array_equal(h.at(3).true_grad, recs[3].true_grad)
     quiet = History(run(prob, optimizers.sgd(lr=0.1), [1.0, 1.0], 2))
     assert quiet.true_grad is not None and np.array_equal(quiet.true_grad, quiet.grad)
 
