@@ -11,7 +11,8 @@ Roles (every family has the same):
 * ``config``  -- :class:`~.config.DataModel` (traitlets, no widgets) and the
   :class:`~.config.Run` record (kind, lr, batch_size, l2, weight_decay);
 * ``build``   -- config -> engine objects (:class:`~.build.Built`), built once per
-  validation and reused by the session; the upload path; gradient-noise helpers;
+  validation and reused by the session; an upload's CSV as a data set (the control
+  and its check are the shared :mod:`descentlab.widgets.ui.upload`); gradient-noise helpers;
 * ``session`` -- :class:`~.session.DataSession`: the training stepped a frame at a time,
   restart vs live retune (events), :class:`~.session.View` of plain arrays, messages;
 * ``charts``, ``panels`` -- every chart and panel: ``configure(style)``, ``draw(view)``;
@@ -20,11 +21,11 @@ Roles (every family has the same):
 """
 
 from .apps import batch_size_explorer, early_stopping_trainer, regularization_explorer
-from .build import read_upload, upload_dataset
+from .build import upload_dataset
 from .config import DataModel, Run
 from .lab import BatchSizeLab, DataLab, EarlyStoppingLab, RegularizationLab
 from .session import DataSession, View
 
 __all__ = ["batch_size_explorer", "early_stopping_trainer", "regularization_explorer",
            "DataModel", "Run", "DataLab", "BatchSizeLab", "EarlyStoppingLab",
-           "RegularizationLab", "DataSession", "View", "read_upload", "upload_dataset"]
+           "RegularizationLab", "DataSession", "View", "upload_dataset"]

@@ -13,8 +13,9 @@ batch size, a learning rate) builds no data set at all, and the session reuses t
 :class:`Built` that validation made.
 
 Also here, until the engine has them (see the family docstring): :func:`gradient_noise`,
-the variance of the mini-batch gradient around the full one, and the one upload path
-(:func:`read_upload` -> :func:`upload_dataset`).
+the variance of the mini-batch gradient around the full one; and :func:`upload_dataset`,
+an upload's CSV bytes (checked by :func:`descentlab.widgets.ui.upload.check_upload`) as a
+data set.
 """
 
 from __future__ import annotations
@@ -25,16 +26,16 @@ import numpy as np
 
 from descentlab.engine import batching, callbacks, data, kinds, models, training
 from descentlab.engine import optimizers as O
+from descentlab.widgets.ui.upload import MAX_UPLOAD_BYTES, check_upload
 
 from .config import DataConfig
 
 __all__ = ["Prepared", "Group", "Built", "Builder", "make_data", "make_model", "make_groups",
-           "make_optimizer", "make_rules", "gradient_noise", "batch_noise", "read_upload",
-           "upload_dataset", "MAX_UPLOAD_BYTES", "GRID", "BOUNDARY_GRID"]
+           "make_optimizer", "make_rules", "gradient_noise", "batch_noise",
+           "upload_dataset", "GRID", "BOUNDARY_GRID"]
 
 GRID = 200           # points of a fitted curve
 BOUNDARY_GRID = 80   # points per side of the decision-boundary grid
-MAX_UPLOAD_BYTES = 5_000_000
 
 
 class Prepared(NamedTuple):
@@ -276,55 +277,13 @@ def batch_noise(sigma2, n: int, batch_size) -> np.ndarray:
 # ---------------------------------------------------------------------------- upload
 
 
-def _megabytes(n: int) -> str:
-    return f"{n / 1e6:.3g} MB"
-
-
-def read_upload(value, max_bytes: int = MAX_UPLOAD_BYTES) -> tuple[str, bytes] | None:
-    """``(name, content)`` of the one file in a ``FileUpload`` value as a browser sent it,
-    None when it holds no file.  ValueError in words when the value is not a file record
-    with a name and bytes content of at most ``max_bytes`` (content arrives from a browser
-    and is never trusted: a number is not turned into that many zero bytes)."""
-    if value is None:
-        return None
-    if isinstance(value, dict):
-        value = (value,)
-    if not isinstance(value, (list, tuple)):
-        raise ValueError(f"the upload must be a list of files; got {type(value).__name__}")
-    if len(value) == 0:
-        return None
-    if len(value) > 1:
-        raise ValueError(f"upload one CSV file at a time; got {len(value)} files")
-    f = value[0]
-    if not isinstance(f, dict):
-        raise ValueError(f"the upload must be a file with a name and content; got "
-                         f"{type(f).__name__}")
-    for field in ("name", "content"):
-        if field not in f:
-            raise ValueError(f"the upload has no {field!r} field: it is not a file "
-                             "(choose a CSV file to upload)")
-    name, content = f["name"], f["content"]
-    if not isinstance(name, str) or not name or len(name) > 255:
-        raise ValueError("the uploaded file's name must be text of 1 to 255 characters")
-    if not isinstance(content, (bytes, bytearray, memoryview)):
-        raise ValueError(f"the content of {name!r} must be the file's bytes; got "
-                         f"{type(content).__name__}")
-    size = content.nbytes if isinstance(content, memoryview) else len(content)
-    if size > max_bytes:
-        raise ValueError(f"{name!r} is {_megabytes(size)}; at most "
-                         f"{_megabytes(max_bytes)} can be uploaded")
-    return name, bytes(content)
-
-
 def upload_dataset(content: bytes, name: str = "uploaded.csv", seed: int = 0,
                    max_bytes: int = MAX_UPLOAD_BYTES) -> data.Dataset:
-    """CSV bytes -> a split, standardized Dataset (last column the target).  A malformed
-    file raises the engine's ValueError naming the row / column."""
-    if not isinstance(content, (bytes, bytearray, memoryview)):
-        raise ValueError(f"content must be the file's bytes; got {type(content).__name__}")
-    if len(bytes(content)) > max_bytes:
-        raise ValueError(f"{name!r} is {_megabytes(len(content))}; at most "
-                         f"{_megabytes(max_bytes)} can be uploaded")
-    table = data.load_csv(bytes(content))
+    """CSV bytes -> a split, standardized Dataset (last column the target).  ``content``
+    and ``name`` are checked as an upload (:func:`descentlab.widgets.ui.upload.check_upload`:
+    a number is refused, never read as that many zero bytes); a malformed file raises the
+    engine's ValueError naming the row / column."""
+    name, content = check_upload({"name": name, "content": content}, max_bytes)
+    table = data.load_csv(content)
     return data.from_arrays(table.X, table.y, name=name, feature_names=table.feature_names,
                             target_name=table.target_name, seed=seed)

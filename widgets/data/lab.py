@@ -23,8 +23,9 @@ from descentlab.widgets.core.lab import Lab, Layout
 from descentlab.widgets.ui.controls import BOX, STYLE, Field, field
 from descentlab.widgets.ui.format import num
 from descentlab.widgets.ui.palette import OKABE_ITO, run_colors
+from descentlab.widgets.ui.upload import upload_field
 
-from .build import MAX_UPLOAD_BYTES, read_upload, upload_dataset
+from .build import upload_dataset
 from .charts import (
     POINT_COLORS,
     DataChart,
@@ -40,7 +41,7 @@ from .panels import BatchSurface, MetricsPanel, NoiseChart
 from .session import DataSession
 
 __all__ = ["DataLab", "BatchSizeLab", "EarlyStoppingLab", "RegularizationLab", "ColorBook",
-           "SafeUpload", "parse_ints", "parse_floats", "CHARTS", "GENERATED"]
+           "parse_ints", "parse_floats", "CHARTS", "GENERATED"]
 
 NEEDS = {"data": "fit", "surface": "surface", "noise": "noise"}
 """What a chart needs its views to compute (:data:`.session.EXTRAS`)."""
@@ -119,24 +120,6 @@ class ColorBook:
                 self.book[key] = free[0] if free else OKABE_ITO[len(self.book) % 7]
             out.append(self.book[key])
         return out
-
-
-# ---------------------------------------------------------------------------- upload
-
-
-def _files(js, _widget) -> tuple:
-    """A browser's FileUpload value, taken as it comes (checked by :func:`.read_upload`)."""
-    if js is None:
-        return ()
-    return tuple(js) if isinstance(js, list) else (js,)
-
-
-class SafeUpload(W.FileUpload):
-    """A FileUpload whose value is whatever the browser sent (never an exception while
-    deserializing); the lab checks it (:func:`.build.read_upload`)."""
-
-    value = T.Tuple(help="the uploaded files as sent").tag(
-        sync=True, from_json=_files, to_json=lambda v, _w: [], echo_update=False)
 
 
 # ---------------------------------------------------------------------------- the lab
@@ -284,41 +267,20 @@ class DataLab(Lab):
         return box
 
     def upload_field(self) -> Field:
-        """The one upload path: a CSV file -> :func:`.build.upload_dataset` -> the model's
+        """The one upload path: a CSV file (:func:`descentlab.widgets.ui.upload.upload_field`
+        checks what the browser sent) -> :func:`.build.upload_dataset` -> the model's
         ``custom`` data set.  Its messages appear under it; the app keeps its state."""
-        up = SafeUpload(accept=".csv", multiple=False, description="upload CSV")
-        box = Field(up)
-        self.upload_box, self.upload_control = box, up
-        up.observe(lambda ch: self.upload(ch["new"]), "value")
+        box = upload_field(self.upload)
+        self.upload_box, self.upload_control = box, box.control
         return box
+
+    def upload(self, content: bytes, name: str = "uploaded.csv") -> None:
+        """Use an uploaded CSV (last column the target); ValueError with the engine's
+        message (row, column) when it is malformed, and nothing changes."""
+        self._upload_to_model(upload_dataset(content, name, self.model.seed))
 
     def _upload_to_model(self, dataset) -> None:
         self.model.custom = dataset
-
-    def upload(self, value) -> None:
-        """Take a FileUpload value as a browser sends it: check it, parse the CSV, use it.
-        The control is cleared afterwards (the same file can be sent again)."""
-        try:
-            self._upload(value)
-        finally:
-            if self.upload_control.value != ():
-                self.upload_control.value = ()
-
-    def _upload(self, value) -> None:
-        errors = self.upload_box.errors
-        try:
-            got = read_upload(value, MAX_UPLOAD_BYTES)
-            if got is None:
-                return
-            name, content = got
-            self._upload_to_model(upload_dataset(content, name, self.model.seed))
-        except (ValueError, TypeError, T.TraitError) as err:
-            errors.show(str(err))
-            return
-        except Exception as err:  # noqa: BLE001 - nothing may reach the page as a traceback
-            errors.show(f"the upload could not be read ({type(err).__name__})")
-            return
-        errors.clear()
 
     def configure(self) -> None:
         super().configure()

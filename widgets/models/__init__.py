@@ -11,13 +11,13 @@ Roles (the same in every family):
 * ``config.py`` -- :class:`~.config.ModelsConfig`, the validated traitlets settings, and
   the :class:`~.config.Config` run record;
 * ``build.py`` -- config -> engine objects (data set, model, fitted :math:`\theta`, the
-  plane's problem and slice), built once per validated config; the upload check;
+  plane's problem and slice), built once per validated config; the CSV reader;
 * ``session.py`` -- :class:`~.session.ModelsSession`, the engine run stepped a frame at a
   time, its :class:`~.session.View` and CSV history;
 * ``charts.py`` / ``panels.py`` -- the fit and the loss slice; loss, metrics and the
   gradient check (each ``configure(style)``, ``draw(view)``, ``widget``);
-* ``upload.py`` -- the upload control safe against any browser payload;
-* ``lab.py`` -- :class:`~.lab.ModelsLab` on the core Lab base;
+* ``lab.py`` -- :class:`~.lab.ModelsLab` on the core Lab base (the CSV upload control
+  and its check are the shared :mod:`descentlab.widgets.ui.upload`);
 * ``apps.py`` -- :func:`models_lab`.
 """
 

@@ -1,13 +1,12 @@
 r"""Config -> engine objects for the models lab, built once per validated config.
 
-* :func:`load` -- a named data set or an uploaded CSV (:func:`read_upload`) as an engine
+* :func:`load` -- a named data set or an uploaded CSV (:func:`read_csv`) as an engine
   :class:`~descentlab.engine.data.Dataset`;
 * :class:`Built` -- the data, the engine model matched to its task, the fitted
   :math:`\theta` and the coordinate names (one per data set and model);
 * :class:`Plane` -- the two coordinates moved by hand, the rest held, the engine
   :class:`~descentlab.engine.problems.Problem` of the loss on that plane (what gradient
-  descent runs on), its slice grid and the fit geometry (one per pair / held values);
-* :func:`check_upload` -- what a browser may put in a ``FileUpload`` value, validated.
+  descent runs on), its slice grid and the fit geometry (one per pair / held values).
 
 The numbers are the engine's: ``models.fit`` (the fitted :math:`\theta`),
 ``models.loss_plane`` (the slice), ``models.logits`` (the boundaries); the session adds
@@ -22,9 +21,9 @@ import numpy as np
 
 from descentlab.engine import data, models, problems
 
-__all__ = ["MODELS", "LOSS_TEX", "CONVEXITY", "UPLOAD_PREFIX", "MAX_UPLOAD_BYTES",
+__all__ = ["MODELS", "LOSS_TEX", "CONVEXITY", "UPLOAD_PREFIX",
            "models_for", "make", "param_names", "default_pair", "slider_range", "load",
-           "read_upload", "check_upload", "Upload", "Built", "Plane", "FitGrid", "build",
+           "read_csv", "Upload", "Built", "Plane", "FitGrid", "build",
            "plane", "margins", "SLICE_N"]
 
 MODELS = {
@@ -54,7 +53,6 @@ CONVEXITY = {
 }
 
 UPLOAD_PREFIX = "upload: "
-MAX_UPLOAD_BYTES = 5_000_000
 SLICE_N = 60
 GRID = 200
 BOUNDARY_GRID = 80
@@ -134,7 +132,7 @@ def _numeric(text: str) -> bool:
     return True
 
 
-def read_upload(content: bytes, name: str = "uploaded.csv", target: str | None = None,
+def read_csv(content: bytes, name: str = "uploaded.csv", target: str | None = None,
                 classes: bool | None = None, seed: int = 0):
     """CSV bytes -> ``(Dataset, columns, classes)``.
 
@@ -166,47 +164,6 @@ def read_upload(content: bytes, name: str = "uploaded.csv", target: str | None =
     return ds, (*table.feature_names, table.target_name), bool(classes)
 
 
-ALLOWED_UPLOAD = (f"one .csv file given as bytes of at most {MAX_UPLOAD_BYTES // 1_000_000} "
-                  f"MB, with a name")
-
-
-def check_upload(value, max_bytes: int = MAX_UPLOAD_BYTES) -> tuple[bytes, str]:
-    """A ``FileUpload`` value as a browser may send it -> ``(content bytes, name)``.
-
-    Allowed: exactly one file, a mapping with ``name`` (text) and ``content`` (bytes or a
-    memoryview) of at most ``max_bytes``.  Anything else raises a ValueError naming the
-    problem and the allowed form (never a TypeError)."""
-    if isinstance(value, dict):
-        value = (value,)
-    if not isinstance(value, (tuple, list)):
-        raise ValueError(f"upload must be {ALLOWED_UPLOAD}; got a {type(value).__name__}")
-    if len(value) != 1:
-        raise ValueError(f"upload must be {ALLOWED_UPLOAD}; got {len(value)} files")
-    entry = value[0]
-    if not isinstance(entry, dict) or "__invalid__" in entry:
-        kind = entry["__invalid__"] if isinstance(entry, dict) else type(entry).__name__
-        raise ValueError(f"upload must be {ALLOWED_UPLOAD}; got a {kind} instead of a file")
-    missing = [k for k in ("name", "content") if k not in entry]
-    if missing:
-        raise ValueError(f"upload is missing the field {', '.join(map(repr, missing))}; "
-                         f"it must be {ALLOWED_UPLOAD}")
-    content, name = entry["content"], entry["name"]
-    if not isinstance(name, str) or not name.strip():
-        raise ValueError(f"upload file name must be non-empty text; got {name!r}")
-    if isinstance(content, memoryview):
-        size = content.nbytes
-    elif isinstance(content, (bytes, bytearray)):
-        size = len(content)
-    else:
-        raise ValueError(f"the content of {name!r} must be the file's bytes; got "
-                         f"{type(content).__name__} (upload one .csv file of at most "
-                         f"{max_bytes // 1_000_000} MB)")
-    if size > max_bytes:
-        raise ValueError(f"upload {name!r} is {size:,} bytes; the limit is {max_bytes:,} "
-                         f"bytes ({max_bytes // 1_000_000} MB)")
-    return bytes(content), name
-
-
 def load(dataset: str, uploads: dict, target: str = "", classes: bool = False,
          seed: int = 0) -> data.Dataset:
     """The engine data set named ``dataset``: one of :func:`engine.data.names` or
@@ -215,7 +172,7 @@ def load(dataset: str, uploads: dict, target: str = "", classes: bool = False,
         up = uploads.get(dataset[len(UPLOAD_PREFIX):])
         if up is None:
             raise ValueError(f"data set {dataset!r} has not been uploaded")
-        return read_upload(up.content, up.name, target or None, classes, seed)[0]
+        return read_csv(up.content, up.name, target or None, classes, seed)[0]
     if dataset not in data.names():
         raise ValueError(f"data set must be one of {list(data.names())} or an uploaded "
                          f"CSV; got {dataset!r}")

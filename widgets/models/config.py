@@ -212,7 +212,7 @@ class ModelsConfig(T.HasTraits):
         """Read an uploaded CSV (last column the target) and switch to it; a malformed
         file raises the engine's ValueError naming the row and column, a data set whose
         model cannot be built a TraitError with the engine's message (nothing changes)."""
-        ds, columns, classes = B.read_upload(content, name, seed=self.seed)
+        ds, columns, classes = B.read_csv(content, name, seed=self.seed)
         key = (B.UPLOAD_PREFIX + name, ds.target_name, classes)
         self._data[key] = ds
         for k in [k for k in self._data if k[0] == key[0] and k != key]:

@@ -20,13 +20,13 @@ import traitlets as T
 from descentlab.engine import data
 from descentlab.widgets.core.lab import Lab, Layout, Scene
 from descentlab.widgets.ui.controls import BOX, STYLE, Field, button, field
+from descentlab.widgets.ui.upload import upload_field
 
 from . import build as B
 from .charts import FitChart, LossChart, SliceChart, Style
 from .config import RUN_TRAITS, ModelsConfig
 from .panels import CheckPanel, NumbersPanel
 from .session import ModelsSession
-from .upload import SafeUpload
 
 __all__ = ["ModelsLab"]
 
@@ -75,9 +75,8 @@ class ModelsLab(Lab):
         m = self.model
         s = dict(style=STYLE, layout=BOX)
         self.data_box = W.Dropdown(options=data.names(), description="data set", **s)
-        self.upload = SafeUpload(accept=".csv", multiple=False, description="upload CSV")
-        self.upload_field = Field(self.upload)
-        self.upload.observe(self._uploaded, "value")
+        self.upload_field = upload_field(self.model.add_upload)
+        self.upload = self.upload_field.control
         self.target_box = W.Dropdown(options=[], description="target column", **s)
         self.classes_box = W.Checkbox(description="target is class labels")
         self.model_box = W.Dropdown(description="model", **s)
@@ -190,23 +189,6 @@ class ModelsLab(Lab):
             self.upload_field.errors.show(str(err))
         else:
             self.upload_field.errors.clear()
-
-    def _uploaded(self, change) -> None:
-        value = change["new"]
-        if not value:
-            return
-        try:
-            content, name = B.check_upload(value)
-        except ValueError as err:
-            self.upload_field.errors.show(str(err))
-        except Exception as err:                     # never into the frontend
-            self.upload_field.errors.show(f"the upload could not be read "
-                                          f"({type(err).__name__}); it must be "
-                                          f"{B.ALLOWED_UPLOAD}")
-        else:
-            self.load_csv_bytes(content, name)
-        finally:
-            self.upload.value = ()
 
     # ---- reacting to the config
 

@@ -24,7 +24,9 @@ BOX = W.Layout(width="290px")
 
 
 class ErrorLine:
-    """A visible red line for the last rejected input ("" hides it)."""
+    """A visible red line for the last rejected input ("" hides it).  The page shows the
+    message's words as they are (``<``, ``>`` and ``&`` escaped; quotes kept, so
+    ``the file's bytes`` reads the same in the page as in the message)."""
 
     def __init__(self, compact: bool = False):
         self.widget = W.HTML(layout=W.Layout(min_height="0px" if compact else "24px",
@@ -34,7 +36,7 @@ class ErrorLine:
     def show(self, message: str) -> None:
         self.message = message
         self.widget.value = ("<span style='color:#B00020;font-size:15px;font-weight:600'>"
-                             f"⚠ {html.escape(message)}"
+                             f"⚠ {html.escape(message, quote=False)}"
                              "</span>") if message else ""
 
     def clear(self) -> None:

@@ -8,7 +8,10 @@ state; a malformed CSV gets the engine's message naming the row and column."""
 import numpy as np
 import pytest
 
-from descentlab.widgets.data import batch_size_explorer, read_upload, upload_dataset
+from descentlab.widgets.data import batch_size_explorer, upload_dataset
+from descentlab.widgets.ui.upload import check_upload
+
+ALLOWED = "one .csv file given as bytes of at most 5 MB, with a name"
 
 GOOD = ("x,y\n" + "\n".join(f"{i},{2 * i + 1 + (i % 3) * 0.1}" for i in range(400))).encode()
 BAD = b"x,y\n1,2\n2,oops\n3,4\n4,5\n5,6\n6,7"
@@ -57,13 +60,18 @@ def test_a_good_csv_through_the_comm_is_used_and_the_control_cleared(lab):
 
 
 @pytest.mark.parametrize("payload, message", [
-    ([record("x,y\n1,2\n")], "must be the file's bytes; got str"),
-    ([record(1000)], "must be the file's bytes; got int"),
-    ([{"name": "no_content.csv", "type": "text/csv"}], "no 'content' field"),
-    ([{"content": b"x,y\n"}], "no 'name' field"),
-    ([record(b"x" * 5_000_001)], "at most 5 MB can be uploaded"),
-    (42, "must be a file with a name and content; got int"),
-    ([record(b"a"), record(b"b")], "one CSV file at a time"),
+    ([record("x,y\n1,2\n")],
+     f"the content of 'good.csv' must be the file's bytes; got str (upload {ALLOWED})"),
+    ([record(1000)],
+     f"the content of 'good.csv' must be the file's bytes; got int (upload {ALLOWED})"),
+    ([{"name": "no_content.csv", "type": "text/csv"}],
+     f"upload is missing the field 'content'; it must be {ALLOWED}"),
+    ([{"content": b"x,y\n"}], f"upload is missing the field 'name'; it must be {ALLOWED}"),
+    ([record(b"x" * 5_000_001)],
+     "upload 'good.csv' is 5,000,001 bytes; at most 5,000,000 bytes (5 MB) can be uploaded"),
+    (42, f"upload must be {ALLOWED}; got an int instead of a file"),
+    ([record(b"a"), record(b"b")], f"upload must be {ALLOWED}; got 2 files"),
+    ([record(GOOD, "good.txt")], f"upload 'good.txt' is not a .csv file (upload {ALLOWED})"),
     ([record(BAD, "bad.csv")], "row 2, column 'y'"),
 ])
 def test_crafted_payloads_get_a_message_under_the_control_and_keep_state(lab, payload,
@@ -89,12 +97,13 @@ def test_a_malformed_csv_through_the_comm_names_row_and_column(lab):
 
 
 def test_a_number_never_becomes_zero_bytes():
-    with pytest.raises(ValueError, match="got int"):
-        read_upload([{"name": "n.csv", "content": 1000}])
-    with pytest.raises(ValueError, match="got int"):
+    with pytest.raises(ValueError, match="must be the file's bytes; got int"):
+        check_upload([{"name": "n.csv", "content": 1000}])
+    with pytest.raises(ValueError, match="must be the file's bytes; got int"):
         upload_dataset(1000)
-    assert read_upload(()) is None
-    name, content = read_upload([record(memoryview(GOOD))])
+    with pytest.raises(ValueError, match="got 0 files"):
+        check_upload(())
+    name, content = check_upload([record(memoryview(GOOD))])
     assert name == "good.csv" and content == GOOD
     ds = upload_dataset(content, name)
     assert ds.X_train.shape == (320, 1) and np.isfinite(ds.X_train).all()

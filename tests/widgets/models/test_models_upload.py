@@ -6,8 +6,8 @@ keeps its state and nothing raises.  A good CSV is read and the control is clear
 import numpy as np
 import pytest
 
-from descentlab.widgets.models import build as B
 from descentlab.widgets.models import models_lab
+from descentlab.widgets.ui.upload import check_upload
 
 ALLOWED = "one .csv file given as bytes of at most 5 MB, with a name"
 GOOD = ("a,b,t\n" + "\n".join(f"{i},{(i * 7) % 5},{3 * i - (i * 7) % 5}"
@@ -70,12 +70,10 @@ def test_target_choice_and_class_labels_of_an_upload(lab, upload):
 CRAFTED = [
     ("string content", [{"name": "a.csv", "type": "text/csv", "size": 3,
                          "last_modified": 0, "content": "x,y\n1,2"}],
-     "the content of 'a.csv' must be the file's bytes; got str (upload one .csv file of "
-     "at most 5 MB)"),
+     f"the content of 'a.csv' must be the file's bytes; got str (upload {ALLOWED})"),
     ("int content", [{"name": "a.csv", "type": "text/csv", "size": 3, "last_modified": 0,
                       "content": 1000}],
-     "the content of 'a.csv' must be the file's bytes; got int (upload one .csv file of "
-     "at most 5 MB)"),
+     f"the content of 'a.csv' must be the file's bytes; got int (upload {ALLOWED})"),
     ("missing content", [{"name": "a.csv", "type": "text/csv", "size": 3,
                           "last_modified": 0}],
      f"upload is missing the field 'content'; it must be {ALLOWED}"),
@@ -88,9 +86,14 @@ CRAFTED = [
     ("not a list", "x,y\n1,2", f"upload must be {ALLOWED}; got a str instead of a file"),
     ("oversized", [{"name": "big.csv", "type": "text/csv", "size": 1, "last_modified": 0,
                     "content": b"0" * 5_000_001}],
-     "upload 'big.csv' is 5,000,001 bytes; the limit is 5,000,000 bytes (5 MB)"),
+     "upload 'big.csv' is 5,000,001 bytes; at most 5,000,000 bytes (5 MB) can be uploaded"),
     ("bad name", [{"name": 7, "type": "text/csv", "size": 3, "last_modified": 0,
-                   "content": GOOD}], "upload file name must be non-empty text; got 7"),
+                   "content": GOOD}],
+     f"upload file name must be text of 1 to 255 characters; got 7 (upload {ALLOWED})"),
+    ("not a .csv", [{"name": "a.txt", "type": "text/plain", "size": len(GOOD),
+                     "last_modified": 0, "content": GOOD}],
+     f"upload 'a.txt' is not a .csv file (upload {ALLOWED})"),
+    ("a number", 1000, f"upload must be {ALLOWED}; got an int instead of a file"),
 ]
 
 
@@ -119,15 +122,17 @@ def test_crafted_content_through_the_trait_is_refused(lab, content):
     before = state(lab)
     lab.upload.value = ({"name": "a.csv", "content": content},)
     assert "must be the file's bytes; got" in lab.upload_field.errors.message
+    assert "must be the file's bytes; got" in lab.upload_field.errors.widget.value  # the page
     assert state(lab) == before and lab.upload.value == ()
 
 
 def test_check_upload_accepts_bytes_and_memoryview_and_refuses_int():
-    assert B.check_upload([{"name": "a.csv", "content": b"x"}]) == (b"x", "a.csv")
-    assert B.check_upload([{"name": "a.csv", "content": memoryview(b"xy")}]) == (b"xy",
-                                                                                "a.csv")
+    assert check_upload([{"name": "a.csv", "content": b"x"}]) == ("a.csv", b"x")
+    assert check_upload([{"name": "a.csv", "content": memoryview(b"xy")}]) == ("a.csv",
+                                                                              b"xy")
+    assert check_upload({"name": "a.csv", "content": bytearray(b"z")}) == ("a.csv", b"z")
     with pytest.raises(ValueError, match="bytes; got int"):
-        B.check_upload([{"name": "a.csv", "content": 1000}])      # not bytes(1000)
+        check_upload([{"name": "a.csv", "content": 1000}])        # not bytes(1000)
 
 
 @pytest.mark.parametrize("content, words", [
