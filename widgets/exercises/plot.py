@@ -59,7 +59,7 @@ def trajectory_plot(tr) -> W.Widget:
             marks.append(bq.Scatter(x=mine[k:k + 1, 0], y=mine[k:k + 1, 1], scales=sc,
                                     colors=[ORANGE], default_size=300, marker="diamond"))
         axes = [bq.Axis(scale=xs, label=tr.coords[0], tick_style=TICKS, num_ticks=5),
-                bq.Axis(scale=ys, label=tr.coords[1], orientation="vertical",
+                bq.Axis(scale=ys, label=tr.coords[1], side="left",
                         tick_style=TICKS, num_ticks=5)]
         entries = [("reference (engine)", REFERENCE, "solid"), ("yours", YOURS, "dashed"),
                    ("start θ₀", BLACK, "solid"), (f"first difference ({tr.axis} {k})",
@@ -78,7 +78,7 @@ def trajectory_plot(tr) -> W.Widget:
                                   stroke_width=3, line_style="dashed", marker="cross",
                                   marker_size=30))
         axes = [bq.Axis(scale=xs, label=tr.axis, tick_style=TICKS, tick_format="d"),
-                bq.Axis(scale=ys, label="value", orientation="vertical", tick_style=TICKS,
+                bq.Axis(scale=ys, label="value", side="left", tick_style=TICKS,
                         num_ticks=5)]
         entries = [(f"{c} reference", colors[j], "solid") for j, c in enumerate(tr.coords)]
         entries += [(f"{c} yours", colors[j], "dashed") for j, c in enumerate(tr.coords)]

@@ -32,9 +32,13 @@ def esc(text) -> str:
 
 def inline(text: str) -> str:
     """Escaped text with `code` and **bold**; $...$ is left for MathJax (HTMLMath)."""
-    out = esc(text)
-    out = re.sub(r"`([^`]+)`", r"<code>\1</code>", out)
-    return re.sub(r"\*\*([^*]+)\*\*", r"<b>\1</b>", out)
+    out = []
+    for part in re.split(r"(`[^`]+`)", str(text)):
+        if part.startswith("`") and part.endswith("`") and len(part) > 1:
+            out.append(f"<code>{esc(part[1:-1])}</code>")
+        else:
+            out.append(re.sub(r"\*\*([^*]+)\*\*", r"<b>\1</b>", esc(part)))
+    return "".join(out)
 
 
 def markdown(text: str) -> str:

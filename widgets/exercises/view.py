@@ -73,7 +73,7 @@ def _reveal(label: str, content: W.Widget) -> W.VBox:
         box.children = [content] if change["new"] else []
 
     button.observe(flip, "value")
-    return W.VBox([button, box])
+    return W.VBox([button, box], layout=W.Layout(margin="0 12px 0 0"))
 
 
 def _help(name: str) -> W.HBox:
@@ -82,7 +82,7 @@ def _help(name: str) -> W.HBox:
     sol = W.HTML(f'<pre style="font-size: 16px; line-height: 1.4">'
                  f"{esc(exercises.solution(name))}</pre>")
     return W.HBox([_reveal("Hint", hint), _reveal("Solution", sol)],
-                  layout=W.Layout(gap="12px", margin="8px 0 0 0"))
+                  layout=W.Layout(margin="8px 0 0 0"))
 
 
 def check_view(name: str, fn, *, time_limit: float | None = None) -> CheckView:
