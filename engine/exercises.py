@@ -38,6 +38,7 @@ from __future__ import annotations
 
 import contextlib
 import copy
+import inspect
 import io
 import math
 import signal
@@ -73,6 +74,7 @@ __all__ = [
     "mistakes",
     "grade",
     "as_optimizer",
+    "step_exercise_of",
     "STEP_EXERCISES",
     "StepState",
 ]
@@ -1644,13 +1646,33 @@ class StepState(NamedTuple):
     error: str = ""
 
 
-def as_optimizer(name: str, fn, *, on_error: str = "nan", time_limit: float = 1.0,
+def step_exercise_of(fn) -> str:
+    """The step exercise a function implements: its ``__name__`` when that is a step
+    exercise, else the one whose signature has exactly ``fn``'s parameter names
+    (``momentum_step`` for the shared momentum/Nesterov signature).  ValueError if none."""
+    name = getattr(fn, "__name__", None)
+    if name in STEP_EXERCISES:
+        return name
+    try:
+        params = tuple(inspect.signature(fn).parameters)
+    except (TypeError, ValueError):
+        params = ()
+    for key, spec in STEP_EXERCISES.items():
+        want = ("theta", "grad", *spec.slots) + (("t",) if spec.has_t else ()) + spec.hparams
+        if params == want:
+            return key
+    raise ValueError(f"cannot tell which step exercise {_short(fn)} implements; name it one of "
+                     f"{', '.join(STEP_EXERCISES)} or pass the exercise name")
+
+
+def as_optimizer(name: str | None, fn, *, on_error: str = "nan", time_limit: float = 1.0,
                  **hparams) -> GradientTransformation:
     r"""Wrap a student step function as an optimizer over the runs axis.
 
     ``name`` is a step exercise (``"momentum_step"``, ``"nesterov_step"``,
-    ``"rmsprop_step"``, ``"adagrad_step"``, ``"adam_step"``, ``"adamw_step"``) and ``fn``
-    the student's function with that signature.  ``hparams`` are its hyperparameters by the
+    ``"rmsprop_step"``, ``"adagrad_step"``, ``"adam_step"``, ``"adamw_step"``), or None to
+    infer it with :func:`step_exercise_of`, and ``fn`` the student's function with that
+    signature.  ``hparams`` are its hyperparameters by the
     signature's names (``lr``, ``momentum``, ``alpha``, ``eps``, ``beta1``, ``beta2``,
     ``weight_decay``), each a scalar or an ``(R,)`` array; missing ones take torch's
     defaults (:data:`STEP_EXERCISES`).  ``lr`` may also be a schedule ``lr(count)``, and
@@ -1664,6 +1686,8 @@ def as_optimizer(name: str, fn, *, on_error: str = "nan", time_limit: float = 1.
     "diverged") and records the message in ``StepState.error``; ``on_error="raise"``
     raises ValueError with the message.
     """
+    if name is None:
+        name = step_exercise_of(fn)
     spec = STEP_EXERCISES.get(name) if isinstance(name, str) else None
     if spec is None:
         raise ValueError(f"as_optimizer needs a step exercise, one of "

@@ -994,3 +994,17 @@ def test_as_optimizer_validates_its_arguments():
         exercises.as_optimizer("adam_step", None)
     opt = exercises.as_optimizer("adam_step", solution("adam_step"), lr=np.array([0.1, 0.2]))
     assert opt.runs == 2
+
+
+def test_the_step_exercise_is_inferred_from_the_name_or_the_signature():
+    assert exercises.step_exercise_of(solution("adamw_step")) == "adamw_step"
+    assert exercises.step_exercise_of(adam_step_torch_style) == "adam_step"
+    assert exercises.step_exercise_of(rms_eps_in) == "rmsprop_step"
+    assert exercises.step_exercise_of(lambda theta, grad, G, lr, eps: (theta, G)) == \
+        "adagrad_step"
+    with pytest.raises(ValueError, match="cannot tell"):
+        exercises.step_exercise_of(lambda x: x)
+    quad = problems.get("bowl")
+    a = trajectory(quad, exercises.as_optimizer(None, adam_step_torch_style, lr=0.1),
+                   quad.start, 20)
+    close(a, trajectory(quad, optimizers.adam(lr=0.1), quad.start, 20))

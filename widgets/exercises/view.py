@@ -90,9 +90,8 @@ def check_view(name: str, fn, *, time_limit: float | None = None) -> CheckView:
     ``time_limit`` overrides the exercise's (seconds)."""
     fb = exercises.grade(name, fn, time_limit=time_limit)
     try:
-        parts = [_headline(fb)]
+        parts = [_headline(fb), _message(fb)]
         if not fb.passed:
-            parts.append(_message(fb))
             if fb.expected_text:
                 parts.append(_table(fb))
             if fb.trajectory is not None:
