@@ -836,7 +836,7 @@ def _run_sgd(fn, case, call):
     X, y, w0, b0, lr, bs, epochs, seed = case.args
     frames = []
     for e in range(epochs + 1):
-        where = f"called with epochs = {e}"
+        where = f"after epoch {e} (called with epochs = {e})" if e else "called with epochs = 0"
         with _at(where):
             w, b = _unpack(call(fn, X, y, w0, b0, lr, bs, e, seed), ("w", "b"))
             frames.append(Frame(where, {"w": _arr(w, "w", w0.shape, "one entry per feature"),

@@ -1,5 +1,8 @@
 """descentlab.widgets.exercises.check: the verdict of the engine's grader as widgets."""
 
+import ast
+from pathlib import Path
+
 import bqplot as bq
 import ipywidgets as W
 import numpy as np
@@ -122,3 +125,18 @@ def test_a_drawing_failure_still_shows_the_verdict(monkeypatch):
 def test_unknown_exercise_is_a_message():
     view = check("nope", stub)
     assert "unknown exercise" in html_of(view) and not figures(view)
+
+
+def test_the_check_package_imports_only_ipywidgets_bqplot_numpy_and_the_engine():
+    allowed = {"ipywidgets", "bqplot", "numpy", "html", "re", "__future__"}
+    for path in (Path(wex.__file__).parent).glob("*.py"):
+        for node in ast.walk(ast.parse(path.read_text())):
+            if isinstance(node, ast.Import):
+                mods = [a.name for a in node.names]
+            elif isinstance(node, ast.ImportFrom) and node.level == 0:
+                mods = [node.module]
+            else:
+                continue
+            for m in mods:
+                assert m.split(".")[0] in allowed or m.startswith("descentlab.engine"), \
+                    f"{path.name} imports {m}"
