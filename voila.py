@@ -40,6 +40,10 @@ LAB = HERE / "lab"
 V1 = "v1.kernel.websocket.jupyter.org"
 
 
+def _bundled_mathjax(page_config, **kwargs):
+    return {**page_config, "fullMathjaxUrl": None, "mathjaxConfig": None}
+
+
 def _settings(c):
     """The configuration values (``c`` is the traitlets config being loaded)."""
     # --- the standalone server (the README's ``voila``) -------------------------------------
@@ -52,6 +56,11 @@ def _settings(c):
     # tornado_settings are applied after that default.
     c.Voila.ip = "localhost"
     c.Voila.tornado_settings = {"allow_remote_access": False}
+
+    # Typeset with the MathJax 3 bundled in Voilà's frontend. Voilà's frontend loads
+    # MathJax 2 from cdnjs instead whenever the page config names a MathJax URL or
+    # config, which the server extension (Binder) always does.
+    c.VoilaConfiguration.page_config_hook = _bundled_mathjax
 
     # --- kernels ------------------------------------------------------------------------------
     # Preheated pool: Voilà starts one kernel per notebook at server start and runs the
@@ -130,7 +139,8 @@ def _root_redirect(init_handlers):
 
 
 _ANSI = re.compile(r"\x1b\[[0-9;]*m")
-_CDN_LINK = re.compile(r'<link[^>]*href="https?://[^"]*"[^>]*>\s*')
+_CDN_LINK = re.compile(r'<link[^>]*href="https?://[^"]*"[^>]*>\s*'
+                       r'|<script[^>]*src="https?://[^"]*"[^>]*>\s*</script>\s*')
 
 
 def _local_page(get_generator):
@@ -139,7 +149,9 @@ def _local_page(get_generator):
     - Voilà's lab template links Font Awesome from cdn.jsdelivr.net, so offline the
       icons fail and every visit tells a CDN about it. voila-style.js, served by this
       server, already bundles Font Awesome 5 (the same 5.x the CDN link asks for), so the
-      external <link> tags are dropped.
+      external <link> tags are dropped. So is the MathJax 2 <script> from cdnjs that
+      Voilà 0.5.8's template adds: the page typesets with the MathJax 3 bundled in
+      Voilà's own JupyterLab extensions.
     - The tab-close shutdown beacon sends the ``_xsrf`` cookie as its form field, but the
       Voilà page never sets that cookie, so the POST is refused ("'_xsrf' argument
       missing from POST") and every visit leaks its kernel (voila-dashboards/voila#1458).

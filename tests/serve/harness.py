@@ -99,6 +99,13 @@ class Server:
     def pools_filled(self) -> bool:
         return self.log_text().count("is filled with") >= len(NOTEBOOKS)
 
+    def pool_ready(self, notebook: str) -> bool:
+        """The notebook's preheated kernel is back in the pool (filled once more than it
+        was taken)."""
+        log = self.log_text()
+        taken = re.findall(rf"Using pre-heated kernel: \S+ for {re.escape(notebook)}", log)
+        return log.count(f"Kernel pool of {notebook} is filled") > len(taken)
+
     def stop(self):
         children = []
         try:

@@ -11,7 +11,7 @@ SESSIONS = 10
 
 
 def test_ten_race_sessions_render_play_and_leave_nothing_behind(server, browser):
-    assert wait_until(server.pools_filled, 120)
+    assert wait_until(lambda: server.pool_ready("race.ipynb"), 120)
     idle = len(server.kernels())
     rss0 = server.rss()
     pages = [open_page(browser) for _ in range(SESSIONS)]

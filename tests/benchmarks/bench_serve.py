@@ -1,0 +1,126 @@
+"""Concurrent visitors on one README server (``voila`` from the repository root, the
+checked-in configuration, preheated pool), driven by headless Chromium on loopback.
+
+    python tests/benchmarks/bench_serve.py [sessions ...]      # default: 1 5 10 20
+
+For each number of sessions N: N new browser contexts (new users, empty cache) open the
+race at once; reported are the time to first figure (navigation start to the first bqplot
+figure, from the page's own clock; the first session takes the pooled kernel, the others
+start theirs), steps/s per session while all N play for 10 s, the kernels' RSS and the
+server's RSS. Then the tabs close and the time until the kernel count is back to idle is
+reported. Every wait is bounded; the server and its kernels are stopped at the end.
+"""
+
+from __future__ import annotations
+
+import statistics
+import sys
+import time
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parents[2]
+sys.path.insert(0, str(ROOT / "tests"))
+
+from serve.harness import (  # noqa: E402
+    CHROMIUM_FLAGS,
+    FIGURE,
+    Server,
+    free_port,
+    open_page,
+    step_of,
+    voila_command,
+    wait_until,
+)
+
+PLAY = 10.0  # seconds of play measured per N
+MARK_FIRST_FIGURE = """
+new MutationObserver((_, obs) => {
+  if (document.querySelector(SELECTOR)) {
+    window.__firstFigure = performance.now();
+    obs.disconnect();
+  }
+}).observe(document, {childList: true, subtree: true});
+""".replace("SELECTOR", repr(FIGURE))
+
+
+def mb(n: float) -> str:
+    return f"{n / 2**20:.0f} MB"
+
+
+def run(browser, server: Server, n: int) -> dict:
+    idle = len(server.kernels())
+    pages = [open_page(browser) for _ in range(n)]
+    for pg in pages:
+        pg.add_init_script(MARK_FIRST_FIGURE)
+    try:
+        for pg in pages:
+            pg.goto(f"{server.url}/voila/render/race.ipynb", wait_until="commit")
+        for pg in pages:
+            pg.wait_for_selector(FIGURE, timeout=300_000)
+            pg.wait_for_selector("button:has-text('play')", timeout=120_000)
+        first = [pg.evaluate("window.__firstFigure") / 1000 for pg in pages]
+        for pg in pages:
+            pg.locator("button:has-text('play')").first.click()
+        time.sleep(2)  # let every player start
+        s0 = [step_of(pg) for pg in pages]
+        t0 = time.monotonic()
+        time.sleep(PLAY)
+        s1 = [step_of(pg) for pg in pages]
+        rate = [(b - a) / (time.monotonic() - t0) for a, b in zip(s0, s1, strict=True)]
+        kernels = [k.memory_info().rss for k in server.kernels()]
+        server_rss = server.rss()
+    finally:
+        for pg in pages:
+            pg.close(run_before_unload=True)
+            pg.context.close()
+    t_close = time.monotonic()
+    back = wait_until(lambda: len(server.kernels()) <= idle, 120, every=0.5)
+    return {"n": n, "pooled": first[0], "cold": first[1:], "rate": rate,
+            "kernel_rss": statistics.median(kernels), "kernels": len(kernels),
+            "server_rss": server_rss,
+            "back": time.monotonic() - t_close if back else float("nan"),
+            "server_after": server.rss()}
+
+
+def main(sizes: list[int]) -> None:
+    import shutil
+    import tempfile
+
+    from playwright.sync_api import sync_playwright
+
+    log = Path(tempfile.mkdtemp(prefix="bench_serve_")) / "voila.log"
+    port = free_port()
+    server = Server(voila_command(port), ROOT, log, f"http://127.0.0.1:{port}")
+    try:
+        server.wait_ready()
+        wait_until(server.pools_filled, 180, every=0.5)
+        time.sleep(3)
+        print(f"server ready: {len(server.kernels())} pooled kernels, server RSS "
+              f"{mb(server.rss())}, idle kernel RSS "
+              f"{mb(statistics.median(k.memory_info().rss for k in server.kernels()))}")
+        chromium = shutil.which("chromium") or shutil.which("chromium-browser")
+        with sync_playwright() as p:
+            browser = p.chromium.launch(executable_path=chromium, args=CHROMIUM_FLAGS)
+            try:
+                print("| sessions | first figure, pooled | first figure, cold (median / max) "
+                      "| steps/s per session (median / min) | kernel RSS (median) "
+                      "| server RSS | kernels idle again after close |")
+                print("|---|---|---|---|---|---|---|")
+                for n in sizes:
+                    wait_until(lambda: server.pool_ready("race.ipynb"), 120)
+                    r = run(browser, server, n)
+                    cold = (f"{statistics.median(r['cold']):.2f} s / {max(r['cold']):.2f} s"
+                            if r["cold"] else "-")
+                    print(f"| {n} | {r['pooled']:.2f} s | {cold} | "
+                          f"{statistics.median(r['rate']):.1f} / {min(r['rate']):.1f} | "
+                          f"{mb(r['kernel_rss'])} | {mb(r['server_rss'])} "
+                          f"(after close {mb(r['server_after'])}) | {r['back']:.0f} s |",
+                          flush=True)
+            finally:
+                browser.close()
+    finally:
+        server.stop()
+
+
+if __name__ == "__main__":
+    main([int(a) for a in sys.argv[1:]] or [1, 5, 10, 20])
