@@ -1,6 +1,9 @@
 """Shared widget-test fixtures."""
 
+import json
+import re
 from collections import Counter
+from pathlib import Path
 
 import pytest
 from ipywidgets import Widget
@@ -18,3 +21,38 @@ def sends(monkeypatch):
 
     monkeypatch.setattr(Widget, "_send", counting)
     return counts
+
+
+LAB = Path(__file__).resolve().parents[2] / "lab"
+
+
+def linked_scenes(notebook: str) -> list[str]:
+    """Every scene name the course links for ``notebook`` (e.g. ``"models"``): the
+    ``<notebook>.ipynb?scene=NAME`` links in the notebook itself and in the course map."""
+    names = set()
+    for path in (LAB / f"{notebook}.ipynb", LAB / "index.ipynb"):
+        text = "".join("".join(c["source"]) for c in json.loads(path.read_text())["cells"])
+        names |= set(re.findall(rf"{re.escape(notebook)}\.ipynb\?scene=([\w-]+)", text))
+    return sorted(names)
+
+
+@pytest.fixture
+def course_scenes():
+    """:func:`linked_scenes`: the scene names the course links for a notebook."""
+    return linked_scenes
+
+
+def comm_update(widget, value_json, buffers=()):
+    """Deliver ``{"value": value_json}`` to ``widget`` the way a browser's comm message
+    does (binary ``buffers`` at ``value[i].content``)."""
+    paths = [["value", i, "content"] for i in range(len(buffers))]
+    widget._handle_msg({"content": {"data": {"method": "update",
+                                             "state": {"value": value_json},
+                                             "buffer_paths": paths}},
+                        "buffers": list(buffers)})
+
+
+@pytest.fixture
+def browser_sends():
+    """:func:`comm_update`: send a widget a ``value`` as a browser does."""
+    return comm_update

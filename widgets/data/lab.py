@@ -19,7 +19,7 @@ import traitlets as T
 
 from descentlab.engine import batching, kinds
 from descentlab.engine import data as D
-from descentlab.widgets.core.lab import Lab, Layout
+from descentlab.widgets.core.lab import Lab, Layout, Scene
 from descentlab.widgets.ui.controls import BOX, STYLE, Field, field
 from descentlab.widgets.ui.format import num
 from descentlab.widgets.ui.palette import OKABE_ITO, run_colors
@@ -41,7 +41,7 @@ from .panels import BatchSurface, MetricsPanel, NoiseChart
 from .session import DataSession
 
 __all__ = ["DataLab", "BatchSizeLab", "EarlyStoppingLab", "RegularizationLab", "ColorBook",
-           "parse_ints", "parse_floats", "CHARTS", "GENERATED"]
+           "parse_ints", "parse_floats", "with_lambda", "CHARTS", "GENERATED"]
 
 NEEDS = {"data": "fit", "surface": "surface", "noise": "noise"}
 """What a chart needs its views to compute (:data:`.session.EXTRAS`)."""
@@ -137,6 +137,8 @@ class DataLab(Lab):
     def __init__(self, model: DataModel, filename: str = "training.csv"):
         self.model = model
         self.filename = filename
+        self.initial = model.config()           # the app's settings: what its scenes vary
+        self.initial_n = model.built().n_train  # N of the app's data set (built already)
         self.book = ColorBook(self.sweep)
         names = {*self.layout.left, *(n for _, n in self.layout.tabs)}
         self.charts = {n: CHARTS[n]() for n in CHARTS if n in names}
@@ -296,6 +298,15 @@ def _span(a, b, pad: float) -> tuple[float, float]:
     return lo - p, hi + p
 
 
+def with_lambda(runs, lam: float) -> list:
+    """The regularization app's runs at ``lam``: run 1's L2 penalty and run 2's decoupled
+    weight decay (run 0 stays unpenalised)."""
+    rs = list(runs)
+    rs[1] = rs[1]._replace(l2=float(lam))
+    rs[2] = rs[2]._replace(weight_decay=float(lam))
+    return rs
+
+
 # ---------------------------------------------------------------------------- the apps' labs
 
 
@@ -395,6 +406,33 @@ class BatchSizeLab(DataLab):
             finally:
                 self._syncing = False
 
+    def scenes(self) -> dict[str, Scene]:
+        """The course's scenes (``?scene=``): SGD's noise, typical batches with the linear
+        scaling rule, and the full batch as GD in one step (on the app's data set)."""
+        N, base = self.initial_n, self.initial.runs[0]
+
+        def runs(*pairs) -> dict:
+            return {"runs": [base._replace(batch_size=B, lr=lr) for B, lr in pairs]}
+
+        lr = base.lr
+        full = [r._replace(lr=0.5) if r.batch_size == N else r for r in self.initial.runs]
+        return {
+            "sgd-noise": Scene(
+                "SGD noise (B = 1)", {**runs((1, lr), (32, lr), (N, lr)), "selected": 0},
+                "on loss / iteration B = 1 is the noisiest line: step (→) a few iterations "
+                "and each step follows the one ringed row's gradient", speed=1),
+            "typical-batches": Scene(
+                "typical batches 32–128", runs((32, lr), (64, 2 * lr), (128, 4 * lr)),
+                f"η scaled with B ({num(lr)}, {num(2 * lr)}, {num(4 * lr)}: the linear "
+                "scaling rule) brings the loss / epoch curves close together (at one η "
+                "they would end at about 0.30, 0.59 and 1.0)", speed=1),
+            "full-batch": Scene(
+                "full batch", {"runs": full},
+                f"B = N = {N} is full-batch GD: at η = 0.5 its first step lands on the "
+                "minimum (the Hessian of the MSE is 2I on this standardised data); "
+                "compare the small batches per epoch", speed=8),
+        }
+
     def refresh(self) -> None:
         s = self.session
         items = ", ".join(f"B={g.batch_size}: {batching.iterations_per_epoch(s.N, g.batch_size)}"
@@ -437,6 +475,28 @@ class EarlyStoppingLab(DataLab):
         }
         return [*self.boxes.values(), self.rule]
 
+    def scenes(self) -> dict[str, Scene]:
+        """The course's scenes (``?scene=``): the rule at patience 5, no early stopping
+        (overfitting in full), and the stop epoch's parameters kept (restore best off)."""
+        p = self.initial.patience
+        return {
+            "patience-5": Scene(
+                "patience 5", {"early_stopping": True, "patience": 5, "restore_best": True},
+                "on train vs val each run stops exactly 5 epochs after its best epoch ◆ "
+                "(lr 0.05: best 54, stop 59; lr 0.01: best 230, stop 235) and gets that "
+                "epoch's parameters back", speed=3),
+            "no-early-stopping": Scene(
+                "no early stopping", {"early_stopping": False},
+                "the training loss keeps falling for all 1000 epochs while the validation "
+                "loss turns up: the lr-0.05 run ends near 8, over twenty times its best "
+                "(about 0.26)", speed=6),
+            "restore-best": Scene(
+                "restore best off", {"early_stopping": True, "restore_best": False},
+                f"each run keeps the parameters of its stop epoch, {p} epochs past its best "
+                "◆, with a validation loss a little above the best; tick restore best and "
+                "the fit goes back to the best epoch's", speed=3),
+        }
+
     def refresh(self) -> None:
         m = self.model
         if not m.early_stopping:
@@ -460,21 +520,38 @@ class RegularizationLab(DataLab):
                     bottom=("metrics",))
     lam_range = (1e-5, 1.0)
 
+    def scenes(self) -> dict[str, Scene]:
+        """The course's scenes (``?scene=``): λ so small that all three runs overfit alike,
+        the default λ where L2 and AdamW part, and λ = 1 where AdamW underfits."""
+        def at(lam: float) -> dict:
+            return {"runs": with_lambda(self.initial.runs, lam)}
+
+        return {
+            "overfit": Scene(
+                "overfitting (λ = 1e-5)", at(1e-5),
+                "the three runs coincide (training MSE about 0.20, validation about 4.5): "
+                "the curves pass through the training points", speed=6),
+            "l2-vs-adamw": Scene(
+                "L2 vs AdamW (λ = 0.1)", at(0.1),
+                "read the validation MSEs in the metrics: about 4.5 without a penalty, "
+                "0.35 with L2 and 0.29 with AdamW", speed=6),
+            "over-regularized": Scene(
+                "over-regularized (λ = 1)", at(1.0),
+                "AdamW shrinks every weight by ηλ per step (ηλT = 90): its curve is nearly "
+                "flat (training MSE about 2); the L2 run underfits more mildly (about 0.4)",
+                speed=6),
+        }
+
     def controls(self) -> list[W.Widget]:
         m = self.model
         lo, hi = (float(np.log10(v)) for v in self.lam_range)
-
-        def runs(v):
-            rs = list(m.runs)
-            rs[1] = rs[1]._replace(l2=float(v))
-            rs[2] = rs[2]._replace(weight_decay=float(v))
-            return rs
 
         self.boxes = {
             "lam": field(W.FloatLogSlider(base=10, min=lo, max=hi, step=0.05,
                                           description="λ", readout_format=".1e",
                                           style=STYLE, layout=BOX, continuous_update=False),
-                         m, "runs", to_model=runs, from_model=lambda rs: rs[1].l2),
+                         m, "runs", to_model=lambda v: with_lambda(m.runs, v),
+                         from_model=lambda rs: rs[1].l2),
             "degree": field(W.IntSlider(min=1, max=20, description="degree d", style=STYLE,
                                         layout=BOX), m, "degree"),
             "lrs": self.lrs_field(),

@@ -226,16 +226,19 @@ class ModelsLab(Lab):
         return {
             "linear-fit": Scene("a linear fit: GD down the MSE bowl",
                                 {"dataset": "linear", "w": -2.0, "b": 2.5},
-                                "press Space: GD walks from (−2, 2.5) to the fit; try "
-                                "η = 0.5 (one step), 0.9 (zigzag), 1.2 (diverges)"),
+                                "press Space: GD walks from (−2, 2.5) to the fit (η = 0.5 "
+                                "lands in one step, 0.9 zigzags, 1.2 diverges); at the fit, "
+                                "moving b by 1 raises the training MSE by exactly 1"),
             "logistic": Scene("logistic regression at zero",
                               {"dataset": "moons", "model": logistic, "first": 0,
                                "second": 2, "rest": "zero"},
-                              "every p = 1/2: the log-loss is log 2 ≈ 0.6931"),
+                              "every p = 1/2: the log-loss is log 2 ≈ 0.6931 on train and "
+                              "validation, and the check's ∂L/∂b = 1/2 − ȳ = 0"),
             "softmax": Scene("softmax regression at zero",
                              {"dataset": "blobs", "model": softmax, "first": 0, "second": 6,
                               "rest": "zero"},
-                             "every p = 1/3: the cross-entropy is log 3 ≈ 1.099"),
+                             "every p = 1/3: the cross-entropy is log 3 ≈ 1.099 and the "
+                             "accuracy 1/3"),
             "zigzag": Scene("a large η zig-zags", {"dataset": "linear", "w": -2.0, "b": 2.5,
                                                    "lr": 0.9},
                             "just below 2/L = 1 each step overshoots the valley floor"),
