@@ -261,10 +261,10 @@ class Lab:
         self.scene = name
         self.scene_note = f"{scene.title}: {scene.note}" if scene.note else scene.title
         self.reset()
-        if self._picker is not None:
-            self._picker.value = name      # its observer sees self.scene: not applied again
+        if self._scene_menu is not None:
+            self._scene_menu.value = name      # its observer sees self.scene: not applied again
 
-    def _picked(self, change) -> None:
+    def _scene_picked(self, change) -> None:
         if change["new"] and change["new"] != self.scene:
             self.apply_scene(change["new"])
 
@@ -352,16 +352,16 @@ class Lab:
                                          layout=W.Layout(width="auto"))
         self._projector.observe(lambda c: self.set_projector(c["new"]), "value")
         scenes = self.scenes()
-        self._picker = None
+        self._scene_menu = None
         head = [self.head]
         if scenes:
-            self._picker = W.Dropdown(options=[("choose a scene…", "")] +
+            self._scene_menu = W.Dropdown(options=[("choose a scene…", "")] +
                                       [(sc.title, n) for n, sc in scenes.items()],
                                       value="", description="scene",
                                       style={"description_width": "50px"},
                                       layout=W.Layout(width="360px"))
-            self._picker.observe(self._picked, "value")
-            head.append(self._picker)
+            self._scene_menu.observe(self._scene_picked, "value")
+            head.append(self._scene_menu)
         head.append(self._projector)
         top = W.HBox(head, layout=W.Layout(align_items="center", grid_gap="16px",
                                            flex_flow="row wrap"))

@@ -152,7 +152,7 @@ def test_a_scene_is_applied_once_from_the_picker_and_from_code(toy):
         original()
 
     toy.reset = counting
-    toy._picker.value = "short"
+    toy._scene_menu.value = "short"
     assert len(calls) == 1 and toy.scene == "short" and toy.model.limit == 5
     toy.apply_scene("short")
-    assert len(calls) == 2 and toy._picker.value == "short"
+    assert len(calls) == 2 and toy._scene_menu.value == "short"
