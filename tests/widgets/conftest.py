@@ -56,3 +56,25 @@ def comm_update(widget, value_json, buffers=()):
 def browser_sends():
     """:func:`comm_update`: send a widget a ``value`` as a browser does."""
     return comm_update
+
+
+def scene_applies(lab, name: str) -> None:
+    """Apply scene ``name`` to ``lab`` after a few frames and check the scene contract:
+    no error, the scene recorded, step 0 and paused, its title and note first in the status
+    line, its settings on the model, and a frame plays without error."""
+    lab.frame(2)
+    lab.apply_scene(name)
+    scene = lab.scenes()[name]
+    assert lab.errors.message == "" and lab.scene == name, (name, lab.errors.message)
+    assert lab.session.step == 0 and not lab.player.playing, name
+    assert lab.status.messages[0] == f"{scene.title}: {scene.note}", name
+    for key, value in scene.settings.items():
+        assert getattr(lab.model, key) == value, (name, key)
+    lab.frame(1)
+    assert lab.errors.message == "", (name, lab.errors.message)
+
+
+@pytest.fixture
+def applies():
+    """:func:`scene_applies`: check that a lab's scene applies as the contract says."""
+    return scene_applies

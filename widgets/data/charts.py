@@ -6,12 +6,13 @@ grids -- once per change of what the runs are) and ``draw(view)`` with a
 :class:`~.session.View` of plain arrays (once per frame).
 
 * :class:`DataChart` -- training points (dots) and validation points (crosses), classes in
-  Okabe-Ito colours, the current mini-batch ringed, and each run's fit: the fitted curve
+  Okabe-Ito colours (:data:`~descentlab.widgets.ui.palette.CLASS_COLORS`), the current
+  mini-batch ringed, and each run's fit: the fitted curve
   :math:`\hat y(u)` (regression on one plotted input) or the decision boundary
   :math:`p(y=1\mid x) = 1/2` (binary task, two features);
-* :class:`IterationLoss` / :class:`EpochLoss` -- the mini-batch loss before each step
-  against the iteration / the epoch position :math:`t/\lceil N/B\rceil`, live changes as
-  dashed rules;
+* :class:`MiniBatchLoss` (:func:`iteration_loss`, :func:`epoch_loss`) -- the mini-batch
+  loss before each step against the iteration / the epoch position
+  :math:`t/\lceil N/B\rceil`, live changes as dashed rules;
 * :class:`TrainValChart` -- full training loss (faint) and validation loss (solid) per
   epoch, early stopping's best epochs as diamonds.
 
@@ -37,11 +38,9 @@ from descentlab.widgets.ui.figures import (
     zero_contour,
 )
 
-__all__ = ["DataStyle", "Points", "DataChart", "IterationLoss", "EpochLoss", "TrainValChart",
-           "CLASS_COLORS", "POINT_COLORS"]
-
-CLASS_COLORS = ("#E69F00", "#56B4E9", "#009E73", "#CC79A7", "#D55E00", "#0072B2")
-"""Class colours (Okabe-Ito, orange and sky blue first): points, never runs."""
+__all__ = ["DataStyle", "Points", "DataChart", "MiniBatchLoss", "iteration_loss", "epoch_loss",
+           "TrainValChart",
+           "POINT_COLORS"]
 
 POINT_COLORS = ("#8C8C8C", "#333333")
 """Regression points: training (grey dots) and validation (dark crosses)."""
@@ -147,12 +146,17 @@ class DataChart:
             self.batch.x, self.batch.y = tx[rows], ty[rows]
 
 
-class IterationLoss:
-    """The mini-batch loss :math:`L_{\\mathcal B_t}(\\theta_{t-1})` of every run per
-    iteration (log axis), live changes as dashed rules."""
+class MiniBatchLoss:
+    r"""The mini-batch loss :math:`L_{\mathcal B_t}(\theta_{t-1})` of every run (log axis)
+    against the iteration ``t`` (``per="iteration"``) or the epoch position
+    :math:`t/\lceil N/B\rceil` (``per="epoch"``: runs with different batch sizes compared
+    per pass over the data); live changes as dashed rules."""
 
-    def __init__(self, **size):
-        self.chart = SeriesChart("mini-batch loss per iteration", "iteration t",
+    X_LABELS = {"iteration": "iteration t", "epoch": "epoch (passes over the data)"}
+
+    def __init__(self, per: str = "iteration", **size):
+        self.per = per
+        self.chart = SeriesChart(f"mini-batch loss per {per}", self.X_LABELS[per],
                                  "mini-batch loss", log=True, **size)
         self.widget = self.chart.widget
 
@@ -161,27 +165,22 @@ class IterationLoss:
                              ramp=style.ramp)
 
     def draw(self, view) -> None:
-        self.chart.show(view.steps, view.loss)
-        self.chart.mark_events(view.event_steps)
+        if self.per == "epoch":
+            self.chart.show(np.where(np.isfinite(view.loss), view.epoch, np.nan), view.loss)
+            self.chart.mark_events(view.event_epochs)
+        else:
+            self.chart.show(view.steps, view.loss)
+            self.chart.mark_events(view.event_steps)
 
 
-class EpochLoss:
-    """The same mini-batch losses against the epoch position :math:`t/\\lceil N/B\\rceil`:
-    runs with different batch sizes compared per pass over the data."""
+def iteration_loss(**size) -> MiniBatchLoss:
+    """The mini-batch loss per iteration."""
+    return MiniBatchLoss("iteration", **size)
 
-    def __init__(self, **size):
-        self.chart = SeriesChart("mini-batch loss per epoch", "epoch (passes over the data)",
-                                 "mini-batch loss", log=True, **size)
-        self.widget = self.chart.widget
 
-    def configure(self, style: DataStyle) -> None:
-        self.chart.configure(style.colors, style.labels, key_title=style.key_title,
-                             ramp=style.ramp)
-
-    def draw(self, view) -> None:
-        x = np.where(np.isfinite(view.loss), view.epoch, np.nan)
-        self.chart.show(x, view.loss)
-        self.chart.mark_events(view.event_epochs)
+def epoch_loss(**size) -> MiniBatchLoss:
+    """The mini-batch loss per epoch position."""
+    return MiniBatchLoss("epoch", **size)
 
 
 class TrainValChart:
@@ -217,9 +216,4 @@ class TrainValChart:
             self.best.x = view.best[has].astype(np.float64)
             self.best.y = view.best_val[has]
             self.best.colors = [self.colors[r] for r in has] or ["black"]
-
-
-def class_colors(n: int) -> list[str]:
-    """``n`` class colours (Okabe-Ito, cycling)."""
-    return [CLASS_COLORS[i % len(CLASS_COLORS)] for i in range(n)]
 

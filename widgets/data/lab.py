@@ -22,7 +22,8 @@ from descentlab.engine import data as D
 from descentlab.widgets.core.lab import Lab, Layout, Scene
 from descentlab.widgets.ui.controls import BOX, STYLE, Field, field
 from descentlab.widgets.ui.format import num
-from descentlab.widgets.ui.palette import OKABE_ITO, run_colors
+from descentlab.widgets.ui.palette import ColorBook, class_color, ramp_colors
+from descentlab.widgets.ui.parse import parse_floats, parse_ints
 from descentlab.widgets.ui.upload import upload_field
 
 from .build import upload_dataset
@@ -30,96 +31,27 @@ from .charts import (
     POINT_COLORS,
     DataChart,
     DataStyle,
-    EpochLoss,
-    IterationLoss,
     Points,
     TrainValChart,
-    class_colors,
+    epoch_loss,
+    iteration_loss,
 )
 from .config import DataModel, with_field
 from .panels import BatchSurface, MetricsPanel, NoiseChart
 from .session import DataSession
 
-__all__ = ["DataLab", "BatchSizeLab", "EarlyStoppingLab", "RegularizationLab", "ColorBook",
-           "parse_ints", "parse_floats", "with_lambda", "CHARTS", "GENERATED"]
+__all__ = ["DataLab", "BatchSizeLab", "EarlyStoppingLab", "RegularizationLab",
+           "with_lambda", "same_config", "CHARTS", "GENERATED"]
 
 NEEDS = {"data": "fit", "surface": "surface", "noise": "noise"}
 """What a chart needs its views to compute (:data:`.session.EXTRAS`)."""
 
-CHARTS = {"data": DataChart, "loss": IterationLoss, "loss_epoch": EpochLoss,
+CHARTS = {"data": DataChart, "loss": iteration_loss, "loss_epoch": epoch_loss,
           "epochs": TrainValChart, "surface": BatchSurface, "noise": NoiseChart}
 """Every chart a data lab can show, by name; a lab builds only those in its layout."""
 
 GENERATED = ("linear", "polynomial", "moons", "circles", "blobs2")
 """Data sets made by a generator (they take ``n``)."""
-
-
-# ---------------------------------------------------------------------------- parsing
-
-
-def parse_ints(text: str, name: str = "batch sizes") -> list[int]:
-    """``"1, 8, 32"`` -> ``[1, 8, 32]``; ValueError naming ``name`` otherwise."""
-    try:
-        out = [int(v) for v in str(text).replace(";", ",").split(",") if v.strip()]
-    except ValueError:
-        raise ValueError(f"{name} must be integers separated by commas; got {text!r}") \
-            from None
-    if not out:
-        raise ValueError(f"{name} must list at least one integer; got {text!r}")
-    return out
-
-
-def parse_floats(text: str, count: int, name: str = "learning rates") -> list[float]:
-    """``"0.1, 0.01"`` -> one value per run (one value alone is every run's)."""
-    try:
-        out = [float(v) for v in str(text).replace(";", ",").split(",") if v.strip()]
-    except ValueError:
-        raise ValueError(f"{name} must be numbers separated by commas; got {text!r}") \
-            from None
-    if len(out) == 1:
-        return out * count
-    if len(out) != count:
-        raise ValueError(f"{name}: give one value for every run or one per run ({count} "
-                         f"runs); got {len(out)}")
-    return out
-
-
-# ---------------------------------------------------------------------------- colours
-
-
-class ColorBook:
-    """Colours that follow the run, not its list position.
-
-    ``sweep="batch_size"``: a run's colour is its batch size's place on the sequential
-    ramp, :math:`\\log B / \\log N` (same B, same colour, whatever else is in the list).
-    Otherwise a run keeps the Okabe-Ito colour first given to what it is -- its kind,
-    batch size, and whether it has an L2 penalty or weight decay (and its rank among
-    equal runs) -- so tuning a run or adding another keeps every colour."""
-
-    RAMP = 256
-
-    def __init__(self, sweep: str | None = None):
-        self.sweep = sweep
-        self.book: dict[tuple, str] = {}
-        self._ramp = run_colors(self.RAMP, sequential=True)
-
-    def colors(self, runs, n_train: int) -> list[str]:
-        if self.sweep == "batch_size":
-            top = np.log(max(n_train, 2))
-            return [self._ramp[int(round((self.RAMP - 1) * min(np.log(r.batch_size) / top,
-                                                                1.0)))] for r in runs]
-        seen: dict[tuple, int] = {}
-        out = []
-        for r in runs:
-            what = (r.kind, r.batch_size, r.l2 > 0, r.weight_decay > 0)
-            seen[what] = seen.get(what, -1) + 1
-            key = (*what, seen[what])
-            if key not in self.book:
-                used = set(self.book.values())
-                free = [c for c in OKABE_ITO if c not in used]
-                self.book[key] = free[0] if free else OKABE_ITO[len(self.book) % 7]
-            out.append(self.book[key])
-        return out
 
 
 # ---------------------------------------------------------------------------- the lab
@@ -139,7 +71,7 @@ class DataLab(Lab):
         self.filename = filename
         self.initial = model.config()           # the app's settings: what its scenes vary
         self.initial_n = model.built().n_train  # N of the app's data set (built already)
-        self.book = ColorBook(self.sweep)
+        self.book = ColorBook()
         names = {*self.layout.left, *(n for _, n in self.layout.tabs)}
         self.charts = {n: CHARTS[n]() for n in CHARTS if n in names}
         self.panels = {"metrics": MetricsPanel()} if "metrics" in self.layout.bottom else {}
@@ -156,22 +88,27 @@ class DataLab(Lab):
     # ---- model -> session -> charts
 
     def _changed(self, change) -> None:
-        if getattr(self, "_quiet", False):
+        """Any setting but ``selected``: restart or retune the session, once per edit --
+        an edit of several traits (``hold_trait_notifications``) notifies once per trait,
+        and only the first finds a configuration the session does not have yet."""
+        cfg = self.model.config()
+        if same_config(cfg, self.session.cfg):
             return
         try:
-            restarted = self.session.update(self.model.config())
+            restarted = self.session.update(cfg)
         except ValueError as err:          # validated already; never lose the last state
             self.errors.show(str(err))
             return
-        if restarted:
-            self._view_step = None
         self.configure()
-        self.render()
+        if restarted:
+            self.show_step(0)              # the new runs, from their start
+        else:
+            self.render()                  # the step on screen stays
         self.refresh()
 
     def _selected(self, change) -> None:
         self.session.selected = change["new"]
-        self.render(self._view_step)
+        self.render()
 
     def refresh(self) -> None:
         """Update the lab's own texts after a change (subclasses)."""
@@ -186,19 +123,30 @@ class DataLab(Lab):
 
     # ---- style
 
+    def run_colors(self, runs, n_train: int) -> list[str]:
+        r"""Colours that follow the run, not its list position.  Sweeping the batch size:
+        its place on the sequential ramp, :math:`\log B / \log N` (same B, same colour,
+        whatever else is in the list).  Otherwise the Okabe-Ito colour first given to
+        what the run is -- its kind, batch size, and whether it has an L2 penalty or weight
+        decay (:class:`~descentlab.widgets.ui.palette.ColorBook`)."""
+        if self.sweep == "batch_size":
+            return ramp_colors([r.batch_size for r in runs], 1, max(n_train, 2))
+        return self.book.colors((r.kind, r.batch_size, r.l2 > 0, r.weight_decay > 0)
+                                for r in runs)
+
     def style(self) -> DataStyle:
-        """The runs' colours (:class:`ColorBook`) and labels, the data's points, grids and
+        """The runs' colours (:meth:`run_colors`) and labels, the data's points, grids and
         ranges: what every chart's ``configure`` receives."""
         s = self.session
         ds, prep = s.dataset, s.built.prepared
         runs = s.start_cfg.runs
-        colors = tuple(self.book.colors(runs, s.N))
+        colors = tuple(self.run_colors(runs, s.N))
         classify = ds.task != "regression"
         if classify:
             F = ds.X_train.shape[1]
             j = min(1, F - 1)
             tx, ty, vx, vy = ds.X_train[:, 0], ds.X_train[:, j], ds.X_val[:, 0], ds.X_val[:, j]
-            cols = class_colors(max(ds.n_classes, 2))
+            cols = [class_color(k) for k in range(max(ds.n_classes, 2))]
             train = Points(tx, ty, [cols[int(c)] for c in ds.y_train])
             val = Points(vx, vy, [cols[int(c)] for c in ds.y_val])
             classes = tuple((f"class {k}", cols[k]) for k in range(max(ds.n_classes, 2)))
@@ -243,7 +191,7 @@ class DataLab(Lab):
         """Which run's mini-batch is ringed on the data (and drawn on the surface)."""
         dd = W.Dropdown(description="show batch of", style=STYLE, layout=BOX)
         box = Field(dd)
-        busy = {"on": False}
+        busy = {"on": False}      # new options make the dropdown pick their first: not a choice
 
         def relabel():
             opts = [(lab, i) for i, lab in enumerate(self.session.labels)]
@@ -289,6 +237,12 @@ class DataLab(Lab):
         relabel = getattr(self, "_relabel", None)
         if relabel is not None:
             relabel()
+
+
+def same_config(a, b) -> bool:
+    """Whether two :class:`~.config.DataConfig` are the same settings (an uploaded data
+    set compared by identity: its arrays have no plain ``==``)."""
+    return a.custom is b.custom and a._replace(custom=None) == b._replace(custom=None)
 
 
 def _span(a, b, pad: float) -> tuple[float, float]:
@@ -360,7 +314,7 @@ class BatchSizeLab(DataLab):
     def choose_dataset(self, name: str, box: Field) -> None:
         """A named data set (generated ones with the lab's ``n``); "uploaded" waits for
         a file.  A rejected choice is shown under the box, which goes back."""
-        if name == "uploaded" or getattr(self, "_syncing", False):
+        if name in ("uploaded", self._dataset_choice()):   # waits for a file / no change
             return
         try:
             self.switch_data(custom=None, dataset=name,
@@ -384,27 +338,21 @@ class BatchSizeLab(DataLab):
             r = r._replace(batch_size=n if r.batch_size == old_n else min(r.batch_size, n))
             if r not in runs:               # a size cut to N may repeat the full batch
                 runs.append(r)
-        self._quiet = True                  # several traits, one restart
-        try:
-            with m.hold_trait_notifications():
-                for name, value in traits.items():
-                    setattr(m, name, value)
-                m.runs = runs
-        finally:
-            self._quiet = False
-        self._changed(None)
+        with m.hold_trait_notifications():  # several traits, one restart (see _changed)
+            for name, value in traits.items():
+                setattr(m, name, value)
+            m.runs = runs
 
     def _upload_to_model(self, dataset) -> None:
         self.switch_data(custom=dataset)
 
+    def _dataset_choice(self) -> str:
+        """What the data-set box shows for the model: its data set, or "uploaded"."""
+        return "uploaded" if self.model.custom is not None else self.model.dataset
+
     def _show_dataset(self) -> None:
-        want = "uploaded" if self.model.custom is not None else self.model.dataset
-        if self.data_box.value != want:
-            self._syncing = True
-            try:
-                self.data_box.value = want
-            finally:
-                self._syncing = False
+        """The data-set box follows the model (choosing what it has changes nothing)."""
+        self.data_box.value = self._dataset_choice()
 
     def scenes(self) -> dict[str, Scene]:
         """The course's scenes (``?scene=``): SGD's noise, typical batches with the linear

@@ -7,6 +7,8 @@ Same interface as :mod:`.charts` (``configure(style)``, ``draw(view)``, ``widget
   :math:`t` (both from :func:`descentlab.engine.models.loss_grid`), each with every run's
   trajectory, the point :math:`\theta_{t-1}` the step started from and the direction of
   the full gradient (left) and of the mini-batch gradient the engine stepped with (right);
+  both coloured by :func:`~descentlab.widgets.ui.figures.log_color` (as the models lab's
+  slice);
 * :class:`NoiseChart` -- the gradient noise
   :math:`\mathbb{E}\lVert g_{\mathcal B} - \nabla L\rVert^2` of each run at its batch size
   (points) and of the selected run over every batch size (line), log-log;
@@ -23,7 +25,14 @@ import ipywidgets as W
 import numpy as np
 
 from descentlab.engine import metrics
-from descentlab.widgets.ui.figures import Key, arrow_path, at_least_two, axis, figure
+from descentlab.widgets.ui.figures import (
+    Key,
+    arrow_path,
+    at_least_two,
+    axis,
+    figure,
+    log_color,
+)
 from descentlab.widgets.ui.format import num
 from descentlab.widgets.ui.palette import SURFACE_COLORS
 
@@ -82,7 +91,7 @@ class BatchSurface:
                 p["sy"].min, p["sy"].max = box.b_range
         heat = self.panels[0]["heat"]
         with heat.hold_sync():
-            heat.x, heat.y, heat.color = box.ws, box.bs, box.heat
+            heat.x, heat.y, heat.color = box.ws, box.bs, log_color(box.loss)
 
     def draw(self, view) -> None:
         sv, box = view.surface, self.box
@@ -93,7 +102,7 @@ class BatchSurface:
             self._rows_shown = key
             heat = self.panels[1]["heat"]
             with heat.hold_sync():
-                heat.x, heat.y, heat.color = box.ws, box.bs, sv.heat
+                heat.x, heat.y, heat.color = box.ws, box.bs, log_color(sv.loss)
         span = np.array([box.w_range[1] - box.w_range[0], box.b_range[1] - box.b_range[0]])
         size = 0.15 * float(np.hypot(*span))
         path = view.path[:, :, :2]

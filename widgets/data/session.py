@@ -42,14 +42,15 @@ EXTRAS = ("fit", "metrics", "surface", "noise")
 
 
 class SurfaceBox(NamedTuple):
-    """The plotted ``(w, b)`` box and the full-data heat map on it (``heat (n, n)``,
-    :math:`\\log_{10}(L + 10^{-3})`, rows following ``bs``)."""
+    """The plotted ``(w, b)`` box and the full-data loss on it (``loss (n, n)``
+    :math:`L(w, b)` from :func:`descentlab.engine.models.loss_grid`, rows following
+    ``bs``)."""
 
     w_range: tuple
     b_range: tuple
     ws: np.ndarray
     bs: np.ndarray
-    heat: np.ndarray
+    loss: np.ndarray
 
 
 class SurfaceView(NamedTuple):
@@ -57,15 +58,15 @@ class SurfaceView(NamedTuple):
     :math:`\theta_{t-1}` the step started from, ``full_grad (R, 2)``
     :math:`\nabla L(\theta_{t-1})` on the full training set, ``batch_grad (R, 2)`` the
     mini-batch gradient the engine stepped with (the full one at ``t = 0``), ``rows``
-    the selected run's batch (all rows at ``t = 0``) and ``heat (n, n)`` that batch's
-    :math:`\log_{10}(L_{\mathcal B} + 10^{-3})` on the surface box
+    the selected run's batch (all rows at ``t = 0``) and ``loss (n, n)`` that batch's
+    :math:`L_{\mathcal B}(w, b)` on the surface box
     (:func:`descentlab.engine.models.loss_grid`)."""
 
     point: np.ndarray
     full_grad: np.ndarray
     batch_grad: np.ndarray
     rows: np.ndarray
-    heat: np.ndarray
+    loss: np.ndarray
 
 
 class NoiseView(NamedTuple):
@@ -432,7 +433,7 @@ class DataSession:
                    max(float(P0[:, 1].max()), c) + span_w / 2)
         ws, bs, Z = models.loss_grid(self.groups[0].model, ds.X_train, ds.y_train, w_range,
                                      b_range, SURFACE_GRID)
-        return SurfaceBox(w_range, b_range, ws, bs, np.log10(Z + 1e-3))
+        return SurfaceBox(w_range, b_range, ws, bs, Z)
 
     def _surface(self, step: int, run: int) -> SurfaceView | None:
         box = self.surface_box
@@ -445,12 +446,12 @@ class DataSession:
             full = model.grad(point, ds.X_train, ds.y_train)
         rows = self.batch_rows(run, step)
         if step == 0 or len(rows) == 0:
-            return SurfaceView(point, full, full, np.arange(self.N), box.heat)
+            return SurfaceView(point, full, full, np.arange(self.N), box.loss)
         batch = np.array(S.view("grad")[step])
         batch = np.where(np.isfinite(batch), batch, np.nan)  # a stopped group took no step
         _, _, Z = models.loss_grid(model, ds.X_train[rows], ds.y_train[rows], box.w_range,
                                    box.b_range, SURFACE_GRID)
-        return SurfaceView(point, full, batch, rows, np.log10(Z + 1e-3))
+        return SurfaceView(point, full, batch, rows, Z)
 
     def _noise(self, params: np.ndarray, run: int) -> NoiseView:
         ds, N = self.dataset, self.N

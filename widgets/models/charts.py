@@ -28,13 +28,14 @@ from descentlab.widgets.ui.figures import (
     contour_path,
     figure,
     finite_or_nan,
+    log_color,
     pad_rows,
     zero_contour,
 )
-from descentlab.widgets.ui.palette import OKABE_ITO, SURFACE_COLORS
+from descentlab.widgets.ui.palette import SURFACE_COLORS, class_color
 
 __all__ = ["Style", "FitChart", "SliceChart", "LossChart", "ARROW_LABELS", "ARROW_LENGTH",
-           "class_color", "POINT_COLORS"]
+           "POINT_COLORS"]
 
 ARROW_LENGTH = 0.2
 """Display length of the gradient arrows, as a fraction of the plot (direction exact)."""
@@ -44,11 +45,6 @@ PATH_COLOR = "#0072B2"
 FIT_COLOR = "#000000"
 POINT_COLORS = ("#0072B2", "#D55E00")
 """Regression: train and validation points (the fit line is black)."""
-
-
-def class_color(k: int) -> str:
-    """The colour of class ``k`` (Okabe-Ito, never grey)."""
-    return OKABE_ITO[int(k) % (len(OKABE_ITO) - 1)]
 
 
 class Style(NamedTuple):
@@ -140,16 +136,6 @@ class FitChart:
             x, y = view.fit_x, finite_or_nan(view.fit_y)
         with self.fit.hold_sync():
             self.fit.x, self.fit.y = x, y
-
-
-def log_color(Z) -> np.ndarray:
-    r""":math:`\log_{10}(L - L_{\min} + \epsilon)` for the heat map (display scaling),
-    non-finite values as the largest finite one."""
-    Z = np.asarray(Z, dtype=np.float64)
-    finite = np.isfinite(Z)
-    Z = np.where(finite, Z, Z[finite].max() if finite.any() else 0.0)
-    lo = Z.min()
-    return np.log10(Z - lo + max(1e-6 * (Z.max() - lo), 1e-12))
 
 
 class SliceChart:

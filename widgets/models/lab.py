@@ -199,24 +199,17 @@ class ModelsLab(Lab):
         old = self.session.cfg
         if cfg.plane is old.plane and cfg.start == old.start and cfg.steps == old.steps:
             return
-        self.player.pause()
-        self.session.restart(cfg)
-        self._view_step = None
-        self.configure()
-        self.render()
-        self._panels_later.flush()
+        self.reset()
 
     def _retuned(self, change) -> None:
+        """η while the run goes: a live retune (an event); before the first step or after
+        the run stopped: the run starts over with it."""
         s = self.session
         if s.step > 0 and s.active:
             s.retune(change["new"])
-            self.render()
+            self.show_step(self.shown)          # redrawn, panels too, at the step on screen
         else:
-            self.player.pause()
-            s.restart(self.model.config())
-            self._view_step = None
-            self.render()
-        self._panels_later.flush()
+            self.reset()
 
     def scenes(self) -> dict[str, Scene]:
         """Prepared situations (the scene picker and ``?scene=``; the course links

@@ -25,9 +25,10 @@ from typing import NamedTuple
 import numpy as np
 
 from descentlab.engine import batching, data, models, tuning
+from descentlab.widgets.ui.parse import parse_ints
 
 __all__ = ["SEARCHES", "ETA", "Built", "Round", "Plan", "load", "plan", "rank", "bracket",
-           "parse_ints", "make_model"]
+           "parse_sizes", "make_model"]
 
 SEARCHES = ("grid", "random", "successive halving", "hyperband")
 ETA = 3
@@ -53,16 +54,10 @@ def load(name: str, seed: int = 0) -> Built:
     return Built(ds, make_model(ds))
 
 
-def parse_ints(text: str, name: str = "batch sizes") -> tuple[int, ...]:
-    """``"8, 32, 128"`` -> ``(8, 32, 128)``; ValueError naming ``name`` otherwise."""
-    try:
-        out = [int(v) for v in str(text).replace(";", ",").split(",") if v.strip()]
-    except ValueError:
-        raise ValueError(f"{name} must be integers separated by commas; got {text!r}") \
-            from None
-    if not out:
-        raise ValueError(f"{name} must list at least one integer; got {text!r}")
-    return tuple(dict.fromkeys(out))
+def parse_sizes(text: str) -> tuple[int, ...]:
+    """Step 2's batch sizes, ``"8, 32, 128"`` -> ``(8, 32, 128)`` (repeats dropped);
+    ValueError naming the box otherwise."""
+    return tuple(dict.fromkeys(parse_ints(text, "batch sizes")))
 
 
 class Round(NamedTuple):

@@ -97,7 +97,7 @@ class TuningConfig(T.HasTraits):
             raise ValueError(f"stage must be 'lr' or 'batch size'; got {s['stage']!r}")
         key = tuple(s.values())
         if key not in self._plans:
-            sizes = B.parse_ints(s["batch_sizes"])
+            sizes = B.parse_sizes(s["batch_sizes"])
             self._plans[key] = B.plan(self.built_for(s["dataset"]), s["search"], s["lr_lo"],
                                       s["lr_hi"], s["trials"], s["epochs"], s["batch_size"],
                                       self.seed, s["stage"], s["best_lr"], sizes)

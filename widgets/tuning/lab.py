@@ -131,16 +131,9 @@ class TuningLab(Lab):
             self.to_step1()                  # step 2 belongs to step 1's data set
             return
         try:
-            cfg = self.model.config()
+            self.reset()                     # every setting changes what the search is
         except (T.TraitError, ValueError) as err:     # pragma: no cover - validated already
             self.errors.show(str(err))
-            return
-        self.player.pause()
-        self.session.restart(cfg)
-        self._view_step = None
-        self.configure()
-        self.render()
-        self._panels_later.flush()
 
     def scenes(self) -> dict[str, Scene]:
         """Prepared situations (the scene picker and ``?scene=``)."""
@@ -163,7 +156,7 @@ class TuningLab(Lab):
     def style(self) -> Style:
         """The record the chart and table are configured with (batch sizes, lr range)."""
         m, cfg = self.model, self.session.cfg
-        sizes = {m.batch_size, *B.parse_ints(m.batch_sizes)} | {
+        sizes = {m.batch_size, *B.parse_sizes(m.batch_sizes)} | {
             r["batch_size"] for r in cfg.prior}
         lo, hi = m.lr_lo, m.lr_hi
         if m.best_lr is not None:

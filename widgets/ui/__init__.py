@@ -1,7 +1,9 @@
 """Building blocks with no lab knowledge.
 
 ``controls`` (a control with its own error line; status line; buttons), ``figures`` (the
-chart interface, figures, axes, keys beside the data, contours, arrows, the multi-run
-series chart), ``format`` (3-4 significant digits), ``palette`` (colour-blind-safe run
-colours), ``export`` (CSV through a ``data:`` link).
+chart interface, figures, axes, keys beside the data, contours, arrows, heat-map scaling,
+the multi-run series chart), ``format`` (3-4 significant digits), ``parse`` (text boxes of
+several numbers), ``palette`` (colour-blind-safe colours that follow the run, class
+colours), ``export`` (CSV through a ``data:`` link), ``upload`` (the one CSV upload
+control, safe against any browser payload, and its check).
 """

@@ -71,6 +71,14 @@ def bind(widget: W.ValueWidget, model: T.HasTraits, name: str, errors: ErrorLine
     """
     guard = {"busy": False}
 
+    def show(value) -> None:
+        """The widget shows the model's ``value``: not a person's edit, not pushed back."""
+        guard["busy"] = True
+        try:
+            widget.value = from_model(value)
+        finally:
+            guard["busy"] = False
+
     def push(change):
         if guard["busy"]:
             return
@@ -78,28 +86,15 @@ def bind(widget: W.ValueWidget, model: T.HasTraits, name: str, errors: ErrorLine
             setattr(model, name, to_model(change["new"]))
         except (T.TraitError, ValueError) as err:
             errors.show(str(err))
-            guard["busy"] = True
-            try:
-                widget.value = from_model(getattr(model, name))
-            finally:
-                guard["busy"] = False
+            show(getattr(model, name))           # the control snaps back
         else:
             errors.clear()
 
     def pull(change):
-        if guard["busy"]:
-            return
-        guard["busy"] = True
-        try:
-            widget.value = from_model(change["new"])
-        finally:
-            guard["busy"] = False
+        if not guard["busy"]:
+            show(change["new"])
 
-    guard["busy"] = True
-    try:
-        widget.value = from_model(getattr(model, name))
-    finally:
-        guard["busy"] = False
+    show(getattr(model, name))
     widget.observe(push, "value")
     model.observe(pull, name)
     return widget

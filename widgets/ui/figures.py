@@ -28,8 +28,8 @@ from contourpy import LineType, contour_generator
 from .format import num
 
 __all__ = ["Chart", "Key", "SeriesChart", "figure", "axis", "at_least_two", "pad_rows",
-           "contour_path", "zero_contour", "arrow_path", "finite_or_nan", "project",
-           "PROJECTOR_CSS", "TICKS", "TITLE"]
+           "contour_path", "zero_contour", "arrow_path", "finite_or_nan", "log_color",
+           "project", "PROJECTOR_CSS", "TICKS", "TITLE"]
 
 TICKS = {"font-size": "14px"}
 TITLE = {"font-size": "17px"}
@@ -124,6 +124,17 @@ def finite_or_nan(a) -> np.ndarray:
     """``a`` as float with every non-finite value NaN (a gap, never a bogus SVG path)."""
     a = np.asarray(a, dtype=np.float64)
     return np.where(np.isfinite(a), a, np.nan)
+
+
+def log_color(Z) -> np.ndarray:
+    r""":math:`\log_{10}(L - L_{\min} + \epsilon)` of a loss grid for a heat map (display
+    scaling: the minimum stands out on any scale of loss), non-finite values as the
+    largest finite one."""
+    Z = np.asarray(Z, dtype=np.float64)
+    finite = np.isfinite(Z)
+    Z = np.where(finite, Z, Z[finite].max() if finite.any() else 0.0)
+    lo = Z.min()
+    return np.log10(Z - lo + max(1e-6 * (Z.max() - lo), 1e-12))
 
 
 def pad_rows(rows, fill=np.nan, min_len: int = 2) -> np.ndarray:

@@ -369,3 +369,21 @@ def test_choosing_a_data_set_keeps_the_full_batch_and_builds_once():
         lab.boxes["batch_sizes"].errors.message
     lab.data_box.value = "circles"
     assert lab.charts["data"].mode == "boundary" and lab.session.N == 320
+
+
+def test_an_edit_of_several_traits_restarts_once_and_the_same_choice_changes_nothing(
+        monkeypatch):
+    lab = batch_size_explorer()
+    lab.frame(4)
+    restarts = []
+    original = lab.session.restart
+    monkeypatch.setattr(lab.session, "restart",
+                        lambda cfg: (restarts.append(cfg), original(cfg))[1])
+    lab.data_box.value = "circles"           # data set, its parameters and the runs at once
+    assert len(restarts) == 1 and lab.session.dataset.name == "circles"
+    lab.frame(3)
+    lab.choose_dataset("circles", lab.boxes["data"])        # what it has: nothing happens
+    assert len(restarts) == 1 and lab.session.step == 3
+    lab.apply_scene("typical-batches")       # data set and runs back: once, then its reset
+    assert len(restarts) == 3 and lab.session.dataset.name == "linear"
+    lab.close()

@@ -22,15 +22,6 @@ def record(content, name="good.csv"):
             "content": content}
 
 
-def comm_update(widget, value_json, buffers=()):
-    """Deliver ``{"value": value_json}`` the way the browser's comm message does."""
-    paths = [["value", i, "content"] for i in range(len(buffers))]
-    widget._handle_msg({"content": {"data": {"method": "update",
-                                             "state": {"value": value_json},
-                                             "buffer_paths": paths}},
-                        "buffers": list(buffers)})
-
-
 @pytest.fixture
 def lab():
     lab = batch_size_explorer()
@@ -45,10 +36,10 @@ def state(lab):
             s.view().params.tobytes())
 
 
-def test_a_good_csv_through_the_comm_is_used_and_the_control_cleared(lab):
+def test_a_good_csv_through_the_comm_is_used_and_the_control_cleared(lab, browser_sends):
     up = lab.upload_control
-    comm_update(up, [{"name": "good.csv", "type": "text/csv", "size": len(GOOD),
-                      "last_modified": 1_700_000_000_000}], [memoryview(GOOD)])
+    browser_sends(up, [{"name": "good.csv", "type": "text/csv", "size": len(GOOD),
+                        "last_modified": 1_700_000_000_000}], [memoryview(GOOD)])
     assert lab.upload_box.errors.message == ""
     s = lab.session
     assert s.dataset.name == "good.csv" and s.N == 320 and s.step == 0
@@ -86,11 +77,11 @@ def test_crafted_payloads_get_a_message_under_the_control_and_keep_state(lab, pa
     assert lab.session.dataset.name == "good.csv"
 
 
-def test_a_malformed_csv_through_the_comm_names_row_and_column(lab):
+def test_a_malformed_csv_through_the_comm_names_row_and_column(lab, browser_sends):
     before = state(lab)
-    comm_update(lab.upload_control, [{"name": "bad.csv", "type": "text/csv",
-                                      "size": len(BAD), "last_modified": 0}],
-                [memoryview(BAD)])
+    browser_sends(lab.upload_control, [{"name": "bad.csv", "type": "text/csv",
+                                        "size": len(BAD), "last_modified": 0}],
+                  [memoryview(BAD)])
     msg = lab.upload_box.errors.message
     assert "row 2" in msg and "'y'" in msg and "'oops' is not a number" in msg
     assert state(lab) == before

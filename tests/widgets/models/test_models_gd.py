@@ -136,10 +136,9 @@ def test_an_edit_restarts_once_and_validates_once(lab, monkeypatch):
     assert calls == {"plane": 1, "build": 1, "restart": 2}
 
 
-def test_every_scene_applies_and_the_course_scenes_say_what_the_course_says(lab):
+def test_every_scene_applies_and_the_course_scenes_say_what_the_course_says(lab, applies):
     for name in lab.scenes():
-        lab.apply_scene(name)
-        assert lab.errors.message == "" and lab.session.step == 0, name
+        applies(lab, name)
     lab.apply_scene("diverge")
     lab.frame(500)
     assert lab.session.state.stop_reason[0] == "diverged"

@@ -6,21 +6,12 @@ import numpy as np
 import pytest
 
 
-def test_every_linked_scene_exists_and_applies(lab, course_scenes):
+def test_every_linked_scene_exists_and_applies(lab, course_scenes, applies):
     names = course_scenes("models")
     assert names == ["linear-fit", "logistic", "softmax"]
     assert set(names) <= set(lab.scenes())
     for name in names:
-        lab.frame(3)
-        lab.apply_scene(name)
-        scene = lab.scenes()[name]
-        assert lab.errors.message == "" and lab.scene == name, name
-        assert lab.session.step == 0 and not lab.player.playing
-        assert lab.status.messages[0] == f"{scene.title}: {scene.note}"
-        for key, value in scene.settings.items():
-            assert getattr(lab.model, key) == value, (name, key)
-        lab.frame(2)
-        assert lab.errors.message == ""
+        applies(lab, name)
     lab.apply_url({"scene": "softmax"})
     assert lab.scene == "softmax" and lab.model.dataset == "blobs"
 

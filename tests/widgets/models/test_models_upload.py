@@ -20,16 +20,8 @@ def state(lab):
             lab.data_box.value)
 
 
-def comm_update(widget, value_json, buffers=()):
-    """Deliver ``{"value": value_json}`` the way the browser's comm message does."""
-    paths = [["value", i, "content"] for i in range(len(buffers))]
-    widget._handle_msg({"content": {"data": {"method": "update",
-                                             "state": {"value": value_json},
-                                             "buffer_paths": paths}},
-                        "buffers": list(buffers)})
-
-
-def test_a_good_upload_is_read_switched_to_and_the_control_cleared(lab, upload, comm):
+def test_a_good_upload_is_read_switched_to_and_the_control_cleared(lab, upload, comm,
+                                                                  browser_sends):
     lab.upload.value = upload(GOOD, "mine.csv")
     assert lab.upload_field.errors.message == ""
     ds = lab.model.built.dataset
@@ -40,8 +32,8 @@ def test_a_good_upload_is_read_switched_to_and_the_control_cleared(lab, upload, 
     assert lab.upload.value == ()                              # cleared after reading
     lab.upload.set_state({"value": comm(GOOD, "again.csv")})  # the comm JSON
     assert lab.model.built.dataset.name == "again.csv" and lab.upload.value == ()
-    comm_update(lab.upload, [{"name": "third.csv", "type": "text/csv", "size": len(GOOD),
-                              "last_modified": 1_700_000_000_000}], [memoryview(GOOD)])
+    browser_sends(lab.upload, [{"name": "third.csv", "type": "text/csv", "size": len(GOOD),
+                                "last_modified": 1_700_000_000_000}], [memoryview(GOOD)])
     assert lab.model.built.dataset.name == "third.csv" and lab.upload.value == ()
     assert lab.upload_field.errors.message == ""
 
@@ -98,8 +90,8 @@ CRAFTED = [
 
 
 @pytest.mark.parametrize("what, payload, message", CRAFTED, ids=[c[0] for c in CRAFTED])
-def test_crafted_payload_through_set_state_gets_a_message_and_keeps_state(what, payload,
-                                                                          message):
+def test_crafted_payload_through_set_state_gets_a_message_and_keeps_state(
+        what, payload, message, browser_sends):
     lab = models_lab()
     lab.move((0.4, 0.3))
     lab.step()
@@ -107,7 +99,7 @@ def test_crafted_payload_through_set_state_gets_a_message_and_keeps_state(what, 
     lab.upload.set_state({"value": payload})                   # never raises
     assert lab.upload_field.errors.message == message
     assert state(lab) == before and lab.upload.value == ()
-    comm_update(lab.upload, payload)                           # the comm message path
+    browser_sends(lab.upload, payload)                           # the comm message path
     assert lab.upload_field.errors.message == message and state(lab) == before
     lab.upload.set_state({"value": [{"name": "ok.csv", "type": "text/csv",
                                      "size": len(GOOD), "last_modified": 0,

@@ -14,13 +14,6 @@ from descentlab.widgets.tuning import tuning_board
 from descentlab.widgets.tuning.charts import batch_color
 
 
-@pytest.fixture
-def tb():
-    lab = tuning_board()
-    yield lab
-    lab.close()
-
-
 def engine_search(tb):
     m, b = tb.model, tb.session.cfg.built
     kw = {"batch_size": m.batch_size, "seed": 0}
@@ -154,10 +147,9 @@ def test_a_setting_change_restarts_the_search(tb):
     assert tb.charts["scores"].points.x.size == 0
 
 
-def test_every_scene_applies(tb):
+def test_every_scene_applies(tb, applies):
     for name in tb.scenes():
-        tb.apply_scene(name)
-        assert tb.errors.message == "" and tb.session.step == 0, name
+        applies(tb, name)
     tb.apply_scene("hyperband")                  # 27 at 1 epoch, 9 at 3, 3 at 9, 1 at 27
     assert tb.session.horizon == 4 and tb.model.search == "hyperband"
     assert [(len(r.configs) or r.keep, r.epochs) for r in tb.session.cfg.plan.rounds] == [
