@@ -36,12 +36,6 @@ def linked_scenes(notebook: str) -> list[str]:
     return sorted(names)
 
 
-@pytest.fixture
-def course_scenes():
-    """:func:`linked_scenes`: the scene names the course links for a notebook."""
-    return linked_scenes
-
-
 def comm_update(widget, value_json, buffers=()):
     """Deliver ``{"value": value_json}`` to ``widget`` the way a browser's comm message
     does (binary ``buffers`` at ``value[i].content``)."""
@@ -60,11 +54,13 @@ def browser_sends():
 
 def scene_applies(lab, name: str) -> None:
     """Apply scene ``name`` to ``lab`` after a few frames and check the scene contract:
-    no error, the scene recorded, step 0 and paused, its title and note first in the status
-    line, its settings on the model, and a frame plays without error."""
+    its note says what to look at in one sentence; no error, the scene recorded, step 0
+    and paused, its title and note first in the status line, its settings on the model,
+    and a frame plays without error."""
     lab.frame(2)
     lab.apply_scene(name)
     scene = lab.scenes()[name]
+    assert scene.note and ". " not in scene.note, (name, scene.note)
     assert lab.errors.message == "" and lab.scene == name, (name, lab.errors.message)
     assert lab.session.step == 0 and not lab.player.playing, name
     assert lab.status.messages[0] == f"{scene.title}: {scene.note}", name
@@ -78,3 +74,22 @@ def scene_applies(lab, name: str) -> None:
 def applies():
     """:func:`scene_applies`: check that a lab's scene applies as the contract says."""
     return scene_applies
+
+
+def linked_scenes_apply(lab, notebook: str) -> list[str]:
+    """Every scene the course links for ``notebook`` exists in ``lab`` and applies
+    (:func:`scene_applies`), from the picker and from the page address; returns the
+    linked names."""
+    names = linked_scenes(notebook)
+    assert names and set(names) <= set(lab.scenes()), (names, list(lab.scenes()))
+    for name in names:
+        scene_applies(lab, name)
+    lab.apply_url({"scene": names[0]})
+    assert lab.scene == names[0] and lab.errors.message == ""
+    return names
+
+
+@pytest.fixture
+def linked_apply():
+    """:func:`linked_scenes_apply`."""
+    return linked_scenes_apply

@@ -6,14 +6,9 @@ import numpy as np
 import pytest
 
 
-def test_every_linked_scene_exists_and_applies(lab, course_scenes, applies):
-    names = course_scenes("models")
-    assert names == ["linear-fit", "logistic", "softmax"]
-    assert set(names) <= set(lab.scenes())
-    for name in names:
-        applies(lab, name)
-    lab.apply_url({"scene": "softmax"})
-    assert lab.scene == "softmax" and lab.model.dataset == "blobs"
+def test_every_linked_scene_exists_and_applies(lab, linked_apply):
+    assert linked_apply(lab, "models") == ["linear-fit", "logistic", "softmax"]
+    assert lab.model.dataset == "linear"                # ?scene=linear-fit from the address
 
 
 def test_linear_fit_one_step_zigzag_divergence_and_the_bowl(lab):

@@ -6,14 +6,9 @@ import numpy as np
 import pytest
 
 
-def test_every_linked_scene_exists_and_applies(tb, course_scenes, applies):
-    names = course_scenes("tuning")
-    assert names == ["grid", "halving", "hyperband"]
-    assert set(names) <= set(tb.scenes())
-    for name in names:
-        applies(tb, name)
-    tb.apply_url({"scene": "grid"})
-    assert tb.scene == "grid" and tb.model.search == "grid"
+def test_every_linked_scene_exists_and_applies(tb, linked_apply):
+    assert linked_apply(tb, "tuning") == ["grid", "halving", "hyperband"]
+    assert tb.model.search == "grid"                     # ?scene=grid from the address
 
 
 def test_the_grid_falls_about_ninefold_to_its_best_and_rises_again(tb):
