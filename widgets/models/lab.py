@@ -44,6 +44,8 @@ class ModelsLab(Lab):
         self.session = ModelsSession(self.model.config())
         self.charts = {"fit": FitChart(), "slice": SliceChart(), "loss": LossChart()}
         self.panels = {"numbers": NumbersPanel(), "check": CheckPanel()}
+        # _sync shows the config in the controls: a new options list makes a dropdown pick
+        # its first option on the way, which must not reach the config as a choice
         self._syncing = False
         self._make_controls()
         self.model.observe(self._changed, names=list(RUN_TRAITS))
