@@ -48,35 +48,53 @@ def mb(n: float) -> str:
 
 
 def run(browser, server: Server, n: int) -> dict:
-    idle = len(server.kernels())
-    pages = [open_page(browser) for _ in range(n)]
+    idle_pids = {k.pid for k in server.kernels()}
+    idle = len(idle_pids)
+    pages = pages_all = [open_page(browser) for _ in range(n)]
     for pg in pages:
         pg.add_init_script(MARK_FIRST_FIGURE)
     try:
         for pg in pages:
             pg.goto(f"{server.url}/voila/render/race.ipynb", wait_until="commit")
-        for pg in pages:
-            pg.wait_for_selector(FIGURE, timeout=300_000)
-            pg.wait_for_selector("button:has-text('play')", timeout=120_000)
-        first = [pg.evaluate("window.__firstFigure") / 1000 for pg in pages]
+        deadline = time.monotonic() + 300
+        rendered = []
+        for pg in pages:  # bounded: a session without a figure after 300 s is counted
+            try:
+                left_ms = max(1000, (deadline - time.monotonic()) * 1000)
+                pg.wait_for_selector(FIGURE, timeout=left_ms)
+                pg.wait_for_selector("button:has-text('play')", timeout=60_000)
+                rendered.append(pg)
+            except Exception:  # noqa: BLE001  (playwright's TimeoutError)
+                pass
+        first = [pg.evaluate("window.__firstFigure") / 1000 for pg in rendered]
+        failed = n - len(rendered)
+        pages = rendered
         for pg in pages:
             pg.locator("button:has-text('play')").first.click()
-        time.sleep(2)  # let every player start
+        # every player has started (bounded): steps/s is measured on running players
+        wait_until(lambda: all(step_of(pg) > 0 for pg in pages), 60, every=0.5)
         s0 = [step_of(pg) for pg in pages]
         t0 = time.monotonic()
         time.sleep(PLAY)
         s1 = [step_of(pg) for pg in pages]
         rate = [(b - a) / (time.monotonic() - t0) for a, b in zip(s0, s1, strict=True)]
-        kernels = [k.memory_info().rss for k in server.kernels()]
+        # the sessions' kernels (started for them; the pooled one they took is left out)
+        kernels = [k.memory_info().rss for k in server.kernels() if k.pid not in idle_pids]
         server_rss = server.rss()
     finally:
-        for pg in pages:
+        # Close the tabs (beforeunload runs and queues Voilà's shutdown beacon); their
+        # contexts stay open a moment longer, as a browser outlives its closed tabs: a
+        # context closed at once can drop a beacon not yet sent.
+        for pg in pages_all:
             pg.close(run_before_unload=True)
-            pg.context.close()
     t_close = time.monotonic()
     back = wait_until(lambda: len(server.kernels()) <= idle, 120, every=0.5)
-    return {"n": n, "pooled": first[0], "cold": first[1:], "rate": rate,
-            "kernel_rss": statistics.median(kernels), "kernels": len(kernels),
+    left = len(server.kernels()) - idle
+    for pg in pages_all:
+        pg.context.close()
+    return {"n": n, "pooled": first[0], "cold": first[1:], "rate": rate, "left": left,
+            "failed": failed,
+            "kernel_rss": statistics.median(kernels or [0]), "kernels": len(kernels),
             "server_rss": server_rss,
             "back": time.monotonic() - t_close if back else float("nan"),
             "server_after": server.rss()}
@@ -111,10 +129,14 @@ def main(sizes: list[int]) -> None:
                     r = run(browser, server, n)
                     cold = (f"{statistics.median(r['cold']):.2f} s / {max(r['cold']):.2f} s"
                             if r["cold"] else "-")
+                    if r["failed"]:
+                        cold += f" ({r['failed']} of {n} without a figure after 300 s)"
                     print(f"| {n} | {r['pooled']:.2f} s | {cold} | "
                           f"{statistics.median(r['rate']):.1f} / {min(r['rate']):.1f} | "
                           f"{mb(r['kernel_rss'])} | {mb(r['server_rss'])} "
-                          f"(after close {mb(r['server_after'])}) | {r['back']:.0f} s |",
+                          f"(after close {mb(r['server_after'])}) | "
+                          + (f"{r['back']:.0f} s |" if r["left"] <= 0 else
+                             f"{r['left']} kernels left after 120 s |"),
                           flush=True)
             finally:
                 browser.close()

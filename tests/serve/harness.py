@@ -16,6 +16,7 @@ import psutil
 ROOT = Path(__file__).resolve().parents[2]
 LAB = ROOT / "lab"
 NOTEBOOKS = sorted(p.name for p in LAB.glob("*.ipynb"))
+POOLED = [n for n in NOTEBOOKS if not re.match(r"ex\d+_", n)]  # voila.py's preheat_denylist
 CHROMIUM_FLAGS = [
     "--no-sandbox",
     "--disable-gpu",
@@ -97,7 +98,7 @@ class Server:
         return self.ps.memory_info().rss
 
     def pools_filled(self) -> bool:
-        return self.log_text().count("is filled with") >= len(NOTEBOOKS)
+        return self.log_text().count("is filled with") >= len(POOLED)
 
     def pool_ready(self, notebook: str) -> bool:
         """The notebook's preheated kernel is back in the pool (filled once more than it
