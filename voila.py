@@ -73,7 +73,8 @@ def _settings(c):
     c.VoilaConfiguration.default_pool_size = 1
     # Not the exercises (lab/exN_*.ipynb): they are written in JupyterLab and stop at
     # their NotImplementedError in Voilà, so a pooled kernel would be memory for nothing.
-    c.VoilaKernelManager.preheat_denylist = [r"ex\d+_"]
+    # (Voilà matches these against each notebook's absolute path.)
+    c.VoilaKernelManager.preheat_denylist = [r".*/ex\d+_[^/]*\.ipynb$"]
     c.VoilaKernelManager.fill_delay = 1.0
     # Voilà runs each notebook with nbclient, which stops waiting for a cell's outputs
     # 4 s after the kernel's reply. When the pool starts (9-10 kernels at once) or many

@@ -199,3 +199,13 @@ def test_configuration_values():
     timeout, interval, buffering, tracebacks, remote, preheat = r.stdout.split()
     assert 300 <= int(timeout) <= 600 and int(interval) == 60
     assert (buffering, tracebacks, remote, preheat) == ("False", "False", "False", "True")
+
+
+def test_the_pool_preheats_the_apps_not_the_exercises(server):
+    from serve.harness import POOLED
+
+    assert wait_until(server.pools_filled, 120)
+    log = server.log_text()
+    for notebook in POOLED:
+        assert f"Kernel pool of {notebook} is filled" in log, notebook
+    assert "Kernel pool of ex" not in log
