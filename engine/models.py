@@ -40,6 +40,7 @@ __all__ = [
     "linear_regression",
     "logistic_regression",
     "softmax_regression",
+    "for_task",
     "mlp",
     "swap_plane",
     "loss_grid",
@@ -343,6 +344,19 @@ def softmax_regression(n_classes: int, l2: float = 0.0) -> Model:
     return _make("softmax_regression", "multiclass", n_params, predict, loss_and_grad, l2, K,
                  logits)
 
+
+
+def for_task(task: str, n_classes: int = 0, l2: float = 0.0) -> Model:
+    """The convex model of a data set's task: linear regression (MSE) for
+    ``"regression"``, logistic regression (log-loss) for ``"binary"``, softmax regression
+    (cross-entropy over ``n_classes >= 2``) for ``"multiclass"``."""
+    if task == "regression":
+        return linear_regression(l2)
+    if task == "binary":
+        return logistic_regression(l2)
+    if task == "multiclass":
+        return softmax_regression(max(int(n_classes), 2), l2)
+    raise ValueError(f"task must be one of regression, binary, multiclass; got {task!r}")
 
 def mlp(hidden: int = 8, task: str = "regression", l2: float = 0.0) -> Model:
     r"""A one-hidden-layer perceptron with :math:`H` = ``hidden`` tanh units: not convex.

@@ -251,3 +251,14 @@ def test_loss_grid_logistic_and_errors():
         M.loss_grid(M.softmax_regression(3), x, y, (0, 1), (0, 1))
     with pytest.raises(ValueError, match="w_range"):
         M.loss_grid(M.linear_regression(), x, y, (1, 0), (0, 1))
+
+
+def test_for_task_picks_the_convex_model_of_each_task():
+    assert M.for_task("regression").name == M.linear_regression().name
+    assert M.for_task("binary", l2=0.1).name == M.logistic_regression(0.1).name
+    soft = M.for_task("multiclass", 3)
+    X, y = np.eye(3), np.array([0, 1, 2])
+    P = soft.init_params(3, 3, runs=1)
+    np.testing.assert_array_equal(soft.loss(P, X, y), M.softmax_regression(3).loss(P, X, y))
+    with pytest.raises(ValueError, match="task must be one of regression, binary"):
+        M.for_task("ranking")

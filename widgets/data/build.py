@@ -143,11 +143,7 @@ def make_data(cfg: DataConfig) -> Prepared:
 
 def make_model(dataset: data.Dataset, l2: float) -> models.Model:
     """Linear regression, logistic regression or softmax regression, by the data's task."""
-    if dataset.task == "regression":
-        return models.linear_regression(l2)
-    if dataset.task == "binary":
-        return models.logistic_regression(l2)
-    return models.softmax_regression(dataset.n_classes, l2)
+    return models.for_task(dataset.task, dataset.n_classes, l2)
 
 
 # ---------------------------------------------------------------------------- runs

@@ -74,12 +74,7 @@ def make(label: str, dataset: data.Dataset) -> models.Model:
     if label not in models_for(dataset.task):
         raise ValueError(f"model must be one of {list(models_for(dataset.task))} for a "
                          f"{dataset.task} data set; got {label!r}")
-    kind = MODELS[label]
-    if kind == "regression":
-        return models.linear_regression()
-    if kind == "binary":
-        return models.logistic_regression()
-    return models.softmax_regression(max(dataset.n_classes, 2))
+    return models.for_task(MODELS[label], dataset.n_classes)
 
 
 def param_names(model: models.Model, feature_names) -> tuple[str, ...]:

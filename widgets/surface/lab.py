@@ -24,10 +24,11 @@ from descentlab.engine import kinds, problems, schedules
 from descentlab.widgets.core.lab import Lab, Layout, Scene
 from descentlab.widgets.ui.controls import BOX, STYLE, field
 from descentlab.widgets.ui.format import num
+from descentlab.widgets.ui.palette import ramp_colors
 
 from .build import lr_plan
 from .charts import LossChart, LrChart, NormChart, SpeedBars, Style, TraceChart
-from .colors import KIND_COLORS, ramp_colors
+from .colors import KIND_COLORS
 from .config import Config, Run, SurfaceModel, sweep_runs
 from .landscape_notes import lesson
 from .panels import MathPanel

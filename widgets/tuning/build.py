@@ -36,11 +36,7 @@ ETA = 3
 
 def make_model(ds: data.Dataset) -> models.Model:
     """Linear, logistic or softmax regression by the data's task."""
-    if ds.task == "regression":
-        return models.linear_regression()
-    if ds.task == "binary":
-        return models.logistic_regression()
-    return models.softmax_regression(ds.n_classes)
+    return models.for_task(ds.task, ds.n_classes)
 
 
 class Built(NamedTuple):
