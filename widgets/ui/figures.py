@@ -63,7 +63,6 @@ def axis(scale, label: str = "", side: str | None = None, fmt: str | None = None
           "label_offset": "58px" if side in ("left", "right") else "40px"}
     if side:
         kw["side"] = side
-        kw["orientation"] = "vertical"
     if fmt:
         kw["tick_format"] = fmt
     if ticks:
