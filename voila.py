@@ -80,10 +80,11 @@ def _settings(c):
     # 4 s after the kernel's reply. When the pool starts (9-10 kernels at once) or many
     # visitors arrive together on a small machine, the display message can come later
     # than that; the page is then served without the app ("Timeout waiting for IOPub
-    # output"). Wait up to 30 s. Trade: none when the kernel is healthy (the wait ends
-    # at the kernel's idle message); a kernel that hangs after replying holds its page
-    # 30 s before it is served incomplete.
-    c.VoilaExecutor.iopub_timeout = 30
+    # output"; at 30 s, 10 of 20 simultaneous cold visits on a loaded 2-core machine).
+    # Wait up to 120 s. Trade: none when the kernel is healthy (the wait ends at the
+    # kernel's idle message); a kernel that hangs after replying holds its page 120 s
+    # before it is served incomplete.
+    c.VoilaExecutor.iopub_timeout = 120
 
     # Kernels talk to the server over Unix sockets in Voilà's private connection directory,
     # not TCP ports on 127.0.0.1: starting the pool starts 9 kernels at once, and TCP
