@@ -14,6 +14,6 @@ def test_gallery_lists_and_links_the_apps(page, voila_url, shots):
 
 
 def test_tree_page_serves_the_lab(page, voila_url):
-    page.goto(voila_url)
+    page.goto(f"{voila_url}/voila/tree")
     page.wait_for_selector("text=race.ipynb", timeout=60_000)
     assert page.get_by_text("index.ipynb").count() >= 1

@@ -44,7 +44,7 @@ def test_a_hidden_tab_shows_the_current_step_when_selected(race):
 
     assert race.wait(settled, timeout=30)
     n = race.step()
-    race.get_by_role("tab", name="parameters").click()
+    race.get_by_role("button", name="parameters").click()
     # the parameters chart, hidden while playing: theta_1, theta_2 of 7 runs, each line
     # through steps 0..n (every step: n is far below the decimation limit)
     fig = race.locator(".bqplot:has-text('parameters θ₁')")

@@ -27,10 +27,10 @@ def test_every_app_loads_and_plays_with_zero_console_errors(page, voila_url, sho
     page.click("button:has-text('play')")
     assert wait_until(lambda: shown_step(page) >= 3, timeout=60), f"{name} did not play"
     page.click("button:has-text('pause')")
-    time.sleep(1.0)
-    for title in page.locator(".lm-TabBar-tab").all_inner_texts()[:6]:
-        page.get_by_role("tab", name=title.strip()).first.click()   # hidden tabs drawn too
-        time.sleep(0.3)
+    page.wait_for_timeout(1000)
+    for button in page.locator(".widget-toggle-buttons button").all()[:6]:
+        button.click()                                        # every chart tab drawn too
+        page.wait_for_timeout(300)
     text = page.inner_text("body")
     assert "Traceback" not in text and "⚠" not in text
     assert page.console_errors == [], page.console_errors

@@ -3,7 +3,7 @@
 import re
 import time
 
-LR_BOX = ".widget-text:has-text('lr η') input"
+LR_BOX = ".widget-text:has-text('lr η (inspected)') input"
 
 
 def test_race_renders_its_charts_without_errors(race, shots):

@@ -35,7 +35,7 @@ import traitlets as T
 
 from descentlab.widgets.ui.controls import ErrorLine, StatusLine, button
 from descentlab.widgets.ui.export import CsvExport
-from descentlab.widgets.ui.figures import PROJECTOR_CSS, project
+from descentlab.widgets.ui.figures import PROJECTOR_CSS, ChartTabs, project
 
 from .clock import FrameClock
 from .keys import Keys
@@ -311,7 +311,7 @@ class Lab:
         return W.HBox([play, step, reset, speed, self.counter],
                       layout=W.Layout(align_items="center"))
 
-    def watch_tabs(self, tab: W.Tab, names) -> W.Tab:
+    def watch_tabs(self, tab: ChartTabs, names) -> ChartTabs:
         """``tab.children[i]`` shows chart ``names[i]``: only the selected one is drawn
         per frame; selecting a tab brings its chart up to date."""
         names = list(names)
@@ -338,9 +338,7 @@ class Lab:
         tabs = [(t, n) for t, n in lay.tabs if n in self.charts]
         right = []
         if tabs:
-            tab = W.Tab(children=[self.charts[n].widget for _, n in tabs])
-            for i, (t, _) in enumerate(tabs):
-                tab.set_title(i, t)
+            tab = ChartTabs([t for t, _ in tabs], [self.charts[n].widget for _, n in tabs])
             right = [self.watch_tabs(tab, [n for _, n in tabs])]
         ctrl = W.VBox(self.controls(), layout=W.Layout(width="310px", min_width="310px"))
         main = W.HBox([ctrl, *left, *right], layout=W.Layout(flex_flow="row wrap"))

@@ -23,15 +23,19 @@ from typing import Protocol
 import bqplot as bq
 import ipywidgets as W
 import numpy as np
+import traitlets as T
 from contourpy import LineType, contour_generator
 
 from .format import num
 
 __all__ = ["Chart", "Key", "SeriesChart", "figure", "axis", "at_least_two", "pad_rows",
            "contour_path", "zero_contour", "arrow_path", "finite_or_nan", "log_color",
-           "project", "PROJECTOR_CSS", "TICKS", "TITLE"]
+           "project", "PROJECTOR_CSS", "TICKS", "TITLE", "ChartTabs", "anchored"]
 
 TICKS = {"font-size": "14px"}
+EMPTY = np.zeros(0)
+"""What an empty mark holds.  A mark of only NaN makes bqplot write ``d="null"`` and
+``translate(…, undefined)`` into the SVG (console errors); an empty one draws nothing."""
 TITLE = {"font-size": "17px"}
 MARGIN = {"top": 44, "bottom": 56, "left": 78, "right": 24}
 
@@ -136,6 +140,17 @@ def log_color(Z) -> np.ndarray:
     return np.log10(Z - lo + max(1e-6 * (Z.max() - lo), 1e-12))
 
 
+def anchored(y: np.ndarray) -> np.ndarray:
+    """``(L, n)`` lines where a line with no finite point gets one, at its first x and the
+    smallest value shown: a single point draws nothing (zero length) and moves no scale,
+    whereas an all-NaN line makes bqplot write ``d="null"`` (a console error)."""
+    empty = ~np.isfinite(y).any(axis=1)
+    if empty.any():
+        y = y.copy()
+        y[empty, 0] = np.nanmin(y)
+    return y
+
+
 def pad_rows(rows, fill=np.nan, min_len: int = 2) -> np.ndarray:
     """Rows of different lengths -> ``(len(rows), max_len)`` padded with ``fill``."""
     n = max(min_len, max((len(r) for r in rows), default=min_len))
@@ -212,9 +227,8 @@ class SeriesChart:
         self.lin, self.log = bq.LinearScale(), bq.LogScale()
         self.sy = self.log if log else self.lin
         sc = {"x": self.sx, "y": self.sy}
-        self.lines = bq.Lines(x=np.zeros(2), y=np.full((1, 2), np.nan), scales=sc,
-                              stroke_width=2.5)
-        self.events = bq.Lines(x=np.full((1, 2), np.nan), y=np.full((1, 2), np.nan),
+        self.lines = bq.Lines(x=EMPTY, y=EMPTY, scales=sc, stroke_width=2.5)
+        self.events = bq.Lines(x=EMPTY, y=EMPTY,
                                scales={"x": self.sx, "y": bq.LinearScale(min=0.0, max=1.0)},
                                colors=["#555555"], line_style="dashed", stroke_width=1.5)
         self.ax = axis(self.sx, x_label)
@@ -252,15 +266,19 @@ class SeriesChart:
         y = finite_or_nan(y)
         if self.sy is self.log:
             y = np.where(y > 0, y, np.nan)
+        if not np.isfinite(y).any() or not np.isfinite(x).any():
+            x = y = EMPTY                  # nothing to draw: no mark, never a NaN-only one
+        elif y.ndim == 2:
+            y = anchored(y)
         with self.lines.hold_sync():
-            self.lines.x = at_least_two(x)
-            self.lines.y = at_least_two(y)
+            self.lines.x = at_least_two(x) if x.size else x
+            self.lines.y = at_least_two(y) if y.size else y
 
     def mark_events(self, steps) -> None:
         """Dashed vertical rules at ``steps`` (live changes); none when empty."""
         steps = np.asarray(list(steps), dtype=np.float64)
         if steps.size == 0:
-            x = y = np.full((1, 2), np.nan)
+            x = y = EMPTY
         else:
             x = np.repeat(steps[:, None], 2, axis=1)
             y = np.tile([0.0, 1.0], (len(steps), 1))
@@ -316,3 +334,24 @@ def project(root: W.Box, on: bool, scale: float = PROJECTOR_SCALE) -> None:
         root.add_class("descentlab-projector")
     else:
         root.remove_class("descentlab-projector")
+
+
+class ChartTabs(W.VBox):
+    """Charts one at a time under a row of buttons (like tabs).  Only the selected chart is
+    in the page: a chart in a hidden tab of a ``W.Tab`` is laid out at zero size and bqplot
+    writes negative widths into its SVG (console errors); a ``W.Stack`` attaches only the
+    selected child, which is drawn at its real size when selected."""
+
+    selected_index = T.Int(0)
+
+    def __init__(self, titles, children, **kw):
+        self.buttons = W.ToggleButtons(options=[(t, i) for i, t in enumerate(titles)],
+                                       value=0, style={"button_width": "auto"})
+        self.stack = W.Stack(list(children), selected_index=0)
+        super().__init__([self.buttons, self.stack], **kw)
+        W.link((self.buttons, "value"), (self, "selected_index"))
+        W.link((self, "selected_index"), (self.stack, "selected_index"))
+
+    def get_title(self, i: int) -> str:
+        """The title of chart ``i`` (as ``W.Tab.get_title``)."""
+        return self.buttons.options[i][0]

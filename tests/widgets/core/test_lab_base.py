@@ -35,7 +35,7 @@ def test_the_lab_is_displayable_and_holds_clock_keys_counter(toy):
 def test_frames_draw_visible_charts_and_a_tab_catches_up_when_selected(toy):
     toy.frame(5)
     assert toy.charts["a"].views[-1].step == 5 and toy.charts["c"].views == []
-    tab = next(w for w in tree(toy.widget) if w.__class__.__name__ == "Tab")
+    tab = next(w for w in tree(toy.widget) if w.__class__.__name__ == "ChartTabs")
     tab.selected_index = 1
     assert toy.charts["c"].views[-1].step == 5
     toy.frame(2)

@@ -6,7 +6,6 @@ import asyncio
 import base64
 import re
 
-import ipywidgets as W
 import numpy as np
 import pytest
 
@@ -16,7 +15,7 @@ from descentlab.widgets.data import (
     early_stopping_trainer,
     regularization_explorer,
 )
-from descentlab.widgets.ui.figures import log_color
+from descentlab.widgets.ui.figures import ChartTabs, log_color
 
 APPS = [batch_size_explorer, early_stopping_trainer, regularization_explorer]
 
@@ -29,7 +28,7 @@ def eq(mark, expected):
 
 def find_tab(widget):
     """The lab's Tab of charts."""
-    if isinstance(widget, W.Tab):
+    if isinstance(widget, ChartTabs):
         return widget
     for child in getattr(widget, "children", ()):
         found = find_tab(child)
@@ -169,7 +168,7 @@ def test_minibatch_surface_uses_the_engines_batch_and_gradients():
     lab = batch_size_explorer(batch_sizes=(8, 32))
     lab.frame(5)
     tab = find_tab(lab.widget)
-    titles = [tab.get_title(i) for i in range(len(tab.children))]
+    titles = [tab.get_title(i) for i in range(len(tab.stack.children))]
     i = titles.index("mini-batch surface")
     assert "surface" in lab.hidden
     tab.selected_index = i                     # its tab selected: drawn up to date
