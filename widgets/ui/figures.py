@@ -249,7 +249,7 @@ class SeriesChart:
             if label is not None:
                 self.ay.label = label
             self.ay.tick_format = fmt or (".0e" if log else ".3g")
-            self.ay.num_ticks = 5 if log else None
+            self.ay.num_ticks = 5 if log else 6
 
     def configure(self, colors, labels, opacities=None, key_title: str = "",
                   ramp: tuple | None = None) -> None:
