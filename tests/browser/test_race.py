@@ -52,7 +52,9 @@ def test_bad_learning_rate_shows_the_message_and_keeps_the_last_good_value(race,
 def test_click_on_the_surface_moves_the_start(race):
     numbers = race.locator(".widget-htmlmath").last
     before = numbers.inner_text()
-    box = race.locator(".bqplot").first.bounding_box()
+    surface = race.locator(".bqplot").first
+    surface.scroll_into_view_if_needed()
+    box = surface.bounding_box()
     race.mouse.click(box["x"] + 0.3 * box["width"], box["y"] + 0.7 * box["height"])
 
     def moved():

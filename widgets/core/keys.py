@@ -34,7 +34,9 @@ function render({ model, el }) {
   const app = () => el.closest(".descentlab-app");
   const root = app();
   if (root && !root.hasAttribute("tabindex")) root.setAttribute("tabindex", "-1");
-  const inLab = !!document.querySelector(".jp-LabShell, .jp-NotebookPanel");
+  // Voila's pages live under /voila/ (standalone and as a server extension); anywhere
+  // else (JupyterLab, Notebook 7) the notebook owns the keys unless the lab has focus.
+  const inLab = !String(window.location.pathname).includes("/voila/");
   const keys = new Set([" ", "ArrowRight", "ArrowLeft", "r", "R"]);
   const onKey = (e) => {
     if (!keys.has(e.key) || e.ctrlKey || e.metaKey || e.altKey) return;
