@@ -21,18 +21,30 @@ RACE_LR = {"GD": 1e-3, "Momentum": 5e-4, "Nesterov": 5e-4, "AdaGrad": 0.5, "RMSp
 """Starting learning rates that make a readable race on the named surfaces."""
 
 
+CUSTOM_LR = 0.05
+"""A student's optimizer starts at this lr on the surfaces (the race's Adam rate)."""
+
+
 def race_app(problem: str = "rosenbrock", optimizers=RACE, lrs=None, max_steps: int = 2000,
-             **model_kw) -> RaceLab:
+             custom=None, **model_kw) -> RaceLab:
     """An optimizer race: every kind starts at the same point of the same surface.
 
     ``lrs`` maps kinds to learning rates (defaults: :data:`RACE_LR`); each raced kind
     has a log-scale slider that retunes its run live.  Click the surface to move the
     start; the charts show loss, steps to tolerance, parameters, update sizes and the
     learning rates used, one fixed colour per kind.
+
+    ``custom`` maps names to from-scratch step functions (``adam_step`` and friends of
+    :mod:`descentlab.engine.exercises`): each races as its own run beside the engine's,
+    on every surface, through :func:`~descentlab.engine.exercises.as_optimizer`
+    (starting lr :data:`CUSTOM_LR` unless ``lrs`` names it), e.g.
+    ``race_app(custom={"my adam": adam_step})``.
     """
-    lr_of = {**RACE_LR, **(lrs or {})}
-    model = SurfaceModel(problem=problem, runs=[Run(k, lr_of[k]) for k in optimizers],
-                         max_steps=max_steps, **model_kw)
+    custom = dict(custom or {})
+    lr_of = {**RACE_LR, **{name: CUSTOM_LR for name in custom}, **(lrs or {})}
+    names = [*optimizers, *(k for k in custom if k not in optimizers)]
+    model = SurfaceModel(problem=problem, custom=custom, max_steps=max_steps, **model_kw)
+    model.runs = [Run(k, lr_of[k]) for k in names]
     return RaceLab(model, lr_of, filename=f"race_{problem}.csv", lr_log=True)
 
 

@@ -14,7 +14,7 @@ from typing import NamedTuple
 
 import numpy as np
 
-from descentlab.engine import kinds, problems, schedules
+from descentlab.engine import exercises, kinds, problems, schedules
 from descentlab.engine import optimizers as O
 from descentlab.engine.checks import hparam
 from descentlab.engine.runner import Stopping
@@ -90,9 +90,7 @@ def build(cfg) -> Built:
     if start.shape != problem.start.shape or not np.all(np.isfinite(start)):
         raise ValueError(f"start must be a finite point of {problem.dim} coordinates, "
                          f"got {cfg.start!r}")
-    parts = [(kinds.build(kind, make_schedule(cfg, lrs), len(lrs), momentum=cfg.momentum,
-                          betas=(cfg.b1, cfg.b2), alpha=cfg.alpha, rho=cfg.rho,
-                          weight_decay=cfg.weight_decay), len(lrs))
+    parts = [(optimizer_of(kind, make_schedule(cfg, lrs), len(lrs), cfg), len(lrs))
              for kind, lrs in blocks(cfg.runs)]
     optimizer = O.race([p for p, _ in parts], [n for _, n in parts])
     _check_unused(cfg)
@@ -102,6 +100,22 @@ def build(cfg) -> Built:
     return Built(problem, start, optimizer, stopping, noise)
 
 
+def optimizer_of(kind: str, lr, n: int, cfg):
+    """The engine optimizer of ``n`` runs of ``kind``: one of :mod:`engine.kinds`, or a
+    student's step function from ``cfg.custom`` wrapped by
+    :func:`descentlab.engine.exercises.as_optimizer` (its own hyperparameter defaults;
+    a step that raises or returns nonsense stops its run as diverged, with the message)."""
+    if kind in cfg.custom:
+        return exercises.as_optimizer(None, cfg.custom[kind], lr=lr)
+    return kinds.build(kind, lr, n, momentum=cfg.momentum, betas=(cfg.b1, cfg.b2),
+                       alpha=cfg.alpha, rho=cfg.rho, weight_decay=cfg.weight_decay)
+
+
+def uses(kind: str) -> tuple[str, ...]:
+    """What ``kind`` reads besides lr and weight decay (a custom step: nothing shared)."""
+    return kinds.uses(kind) if kind in kinds.KINDS else ()
+
+
 PROBES = {"momentum": "Momentum", "betas": "Adam", "alpha": "RMSprop", "rho": "Adadelta"}
 """A kind that reads each shared hyperparameter: checks a value no raced kind uses yet."""
 
@@ -109,7 +123,7 @@ PROBES = {"momentum": "Momentum", "betas": "Adam", "alpha": "RMSprop", "rho": "A
 def _check_unused(cfg) -> None:
     """The engine's range check for hyperparameters no raced kind reads (so a value is
     refused now, not when a kind that reads it is picked)."""
-    used = {u for r in cfg.runs for u in kinds.uses(r.kind)}
+    used = {u for r in cfg.runs for u in uses(r.kind)}
     values = {"momentum": cfg.momentum, "betas": (cfg.b1, cfg.b2), "alpha": cfg.alpha,
               "rho": cfg.rho}
     for name, kind in PROBES.items():

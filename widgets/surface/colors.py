@@ -13,7 +13,7 @@ from __future__ import annotations
 from descentlab.engine import kinds
 from descentlab.widgets.ui.palette import OKABE_ITO
 
-__all__ = ["KIND_COLORS", "TOL_MUTED", "kind_color"]
+__all__ = ["KIND_COLORS", "CUSTOM_COLORS", "TOL_MUTED", "kind_color"]
 
 TOL_MUTED = ("#882255", "#999933", "#332288")
 """Paul Tol's muted wine, olive and indigo: distinct from every Okabe-Ito colour."""
@@ -22,6 +22,13 @@ KIND_COLORS = dict(zip(kinds.names(), OKABE_ITO + TOL_MUTED, strict=True))
 """One fixed colour per optimizer kind."""
 
 
+CUSTOM_COLORS = ("#44AA99", "#DDCC77", "#AA4499")
+"""Paul Tol's teal, sand and purple for a student's own optimizers (by name, stable)."""
+
+
 def kind_color(kind: str) -> str:
-    """The fixed colour of ``kind``."""
-    return KIND_COLORS[kind]
+    """The fixed colour of ``kind`` (a custom kind: one of :data:`CUSTOM_COLORS` by its
+    name, the same in every chart and session)."""
+    if kind in KIND_COLORS:
+        return KIND_COLORS[kind]
+    return CUSTOM_COLORS[sum(map(ord, kind)) % len(CUSTOM_COLORS)]

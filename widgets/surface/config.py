@@ -56,6 +56,7 @@ class Config(NamedTuple):
     start: tuple | None
     seed: int
     grad_noise: float    # σ of the gradient noise (0: exact gradients)
+    custom: dict         # name -> a student's step function raced as its own kind
 
 
 RESTARTS = ("problem", "problem_params", "start", "seed", "sweep", "grad_noise")
@@ -105,6 +106,8 @@ class SurfaceModel(T.HasTraits):
     start = T.Tuple(T.Float(), T.Float(), allow_none=True, default_value=None)
     seed = T.Int(0, help="the gradient noise of step t is default_rng([seed, t])")
     grad_noise = T.Float(0.0, help="σ: each gradient gets σ·ξ_t, ξ_t ~ N(0, I) (0: off)")
+    custom = T.Dict(help="name -> a from-scratch step function (engine.exercises) raced "
+                         "beside the engine's kinds")
 
     def __init__(self, **kw):
         """Traits by keyword; ``runs`` as records or (kind, lr) pairs; ``sweeping=True``
@@ -163,10 +166,11 @@ class SurfaceModel(T.HasTraits):
     @T.validate("runs")
     def _v_runs(self, proposal):
         value = [Run(*r) for r in proposal["value"]]
+        known = (*kinds.names(), *self.custom)
         for run in value:
-            if run.kind not in kinds.KINDS:
+            if run.kind not in known:
                 raise T.TraitError(f"optimizer kind must be one of "
-                                   f"{', '.join(kinds.names())}; got {run.kind!r}")
+                                   f"{', '.join(known)}; got {run.kind!r}")
         self._check(runs=value)
         return value
 

@@ -28,7 +28,7 @@ from descentlab.widgets.ui.palette import ramp_colors
 
 from .build import lr_plan
 from .charts import LossChart, LrChart, NormChart, SpeedBars, Style, TraceChart
-from .colors import KIND_COLORS
+from .colors import kind_color
 from .config import Config, Run, SurfaceModel, sweep_runs
 from .landscape_notes import lesson
 from .panels import MathPanel
@@ -87,7 +87,7 @@ class SurfaceLab(Lab):
             lo, hi = (cfg.sweep[0], cfg.sweep[1]) if cfg.sweep else (min(base), max(base))
             colors, ramp, title = ramp_colors(base, lo, hi), ("η", base), f"{ks[0]}: η"
         else:
-            colors, ramp, title = [KIND_COLORS[k] for k in ks], None, "runs"
+            colors, ramp, title = [kind_color(k) for k in ks], None, "runs"
         p = s.problem
         tol = num(cfg.tolerance, 3)
         crit = f"L − L* ≤ {tol}" if p.f_min is not None else f"‖∇L‖ ≤ {tol}"
@@ -246,7 +246,7 @@ class RaceLab(SurfaceLab):
     def lr_field(self, kind: str):
         """``kind``'s learning rate on a log slider: a live retune of its run (an event)."""
         m = self.model
-        lr = self.lr_of.get(kind, kinds.FIELD_LR[kind])
+        lr = self.lr_of.get(kind, kinds.FIELD_LR.get(kind, 1e-3))
         top = max(1, int(np.ceil(np.log10(lr))) + 1) if lr > 0 else 1
         slider = W.FloatLogSlider(value=lr, base=10, min=-7, max=top, step=0.01,
                                   description=f"η {kind}",
@@ -263,7 +263,8 @@ class RaceLab(SurfaceLab):
     def controls(self) -> list[W.Widget]:
         """Surface, optimizers, one lr slider per raced kind, betas, criteria."""
         m = self.model
-        self.sliders = {k: self.lr_field(k) for k in kinds.names()}
+        names = (*kinds.names(), *m.custom)
+        self.sliders = {k: self.lr_field(k) for k in names}
         box = W.VBox([self.sliders[k] for k in m.kinds])
 
         def to_runs(chosen):
@@ -277,7 +278,7 @@ class RaceLab(SurfaceLab):
         f = self.field
         return [
             self.problem_control(),
-            f(W.SelectMultiple(options=kinds.names(), rows=6, description="optimizers",
+            f(W.SelectMultiple(options=names, rows=6, description="optimizers",
                                style=STYLE, layout=BOX), "runs", to_model=to_runs,
               from_model=lambda runs: tuple(r.kind for r in runs)),
             W.HTML("<b>learning rates</b> (live: the change is marked)"), box,

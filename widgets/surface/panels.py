@@ -25,6 +25,9 @@ from descentlab.widgets.ui.format import num, tex, vec
 
 __all__ = ["MathPanel", "RULES", "equations", "numbers_table"]
 
+CUSTOM_RULE = r"\theta_t = \theta_{t-1} + u_t\quad(u_t\text{: your step function})"
+"""A student's own optimizer: the update it returned, which always holds."""
+
 RULES = {
     "GD": r"\theta_t = \theta_{t-1} - \eta\, g_t",
     "Momentum": r"b_t = \mu b_{t-1} + g_t,\quad \theta_t = \theta_{t-1} - \eta\, b_t",
@@ -74,7 +77,7 @@ def _holds(lhs, rhs) -> bool:
 
 def equations(ins) -> str:
     """The LaTeX of the inspected run's last real step, numbers substituted."""
-    rule = RULES[ins.kind]
+    rule = RULES.get(ins.kind, CUSTOM_RULE)
     if ins.step < 1:
         return (f"$${rule}$$<p>step 0: the start "
                 f"$\\theta_0 = {vec(ins.theta)}$ (no step taken yet)</p>")
@@ -134,9 +137,10 @@ class MathPanel:
 
     def configure(self, style) -> None:
         self.f_min = style.f_min
-        raced = [k for k in kinds.names() if k in set(style.kinds)]
-        rows = "".join(f"<tr><td style='padding-right:10px'><b>{k}</b></td>"
-                       f"<td>$${RULES[k]}$$</td></tr>" for k in raced)
+        raced = [k for k in dict.fromkeys(style.kinds)]
+        raced = [k for k in kinds.names() if k in raced] + [k for k in raced if k not in RULES]
+        rows = "".join(f"<tr><td style='padding-right:10px'><b>{html.escape(k)}</b></td>"
+                       f"<td>$${RULES.get(k, CUSTOM_RULE)}$$</td></tr>" for k in raced)
         self.rules.value = f"<table>{rows}</table>"
 
     def draw(self, view) -> None:

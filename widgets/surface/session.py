@@ -23,12 +23,12 @@ from typing import NamedTuple
 
 import numpy as np
 
-from descentlab.engine import kinds, runner
+from descentlab.engine import exercises, runner
 from descentlab.engine import optimizers as O
 from descentlab.widgets.core.decimate import MAX_POINTS, display_indices
 from descentlab.widgets.ui.format import num
 
-from .build import bounded_below, stable_bound
+from .build import blocks, bounded_below, stable_bound, uses
 from .config import RESTARTS, TUNING, Config
 
 __all__ = ["SurfaceSession", "View", "Inspect", "QuantityLog", "SYMBOLS", "RERUN_LIMIT"]
@@ -226,7 +226,7 @@ class SurfaceSession:
     def _runs_using(self, param: str, cfg: Config) -> tuple[int, ...]:
         need = USES.get(param)
         return tuple(i for i, r in enumerate(cfg.runs)
-                     if need is None or need in kinds.uses(r.kind))
+                     if need is None or need in uses(r.kind))
 
     # ---- labels: what each run is, and what changed when
 
@@ -362,11 +362,25 @@ class SurfaceSession:
         return (not bounded_below(self.problem) and t >= 1
                 and h.loss[t, r] < h.loss[t - 1, r])
 
+    def _custom_error(self, r: int) -> str:
+        """The message a custom (student) step left for run ``r``'s block, if any."""
+        errors = [st.error for st in _walk(self.state.opt_state)
+                  if isinstance(st, exercises.StepState)]
+        custom = [k for k, _ in blocks(self.cfg.runs) if k in self.cfg.custom]
+        kind = self.cfg.runs[r].kind
+        if len(errors) == len(custom) and kind in custom:
+            return errors[custom.index(kind)]
+        return next((e for e in errors if e), "")
+
     def stop_text(self, r: int) -> str:
         """Why run ``r`` stopped, in words: the true cause."""
         s, cfg, h = self.state, self.cfg, self.history
         t, reason, label = int(s.stop_step[r]), s.stop_reason[r], self.labels[r]
         detail = "" if s.stop_detail is None else s.stop_detail[r]
+        if reason == "diverged" and cfg.runs[r].kind in cfg.custom:
+            said = self._custom_error(r)
+            if said:                    # the student's code failed: say that, not "η"
+                return f"{label} stopped at step {t}: {said}"
         if reason == "grad_tol":
             g = np.linalg.norm(h.true_grad[t, r])
             return (f"{label} stopped at step {t}: ‖∇L‖ = {num(g, 3)} ≤ "
@@ -407,3 +421,12 @@ def _value(v) -> str:
     if isinstance(v, str):
         return v
     return num(v, 3)
+
+
+def _walk(state):
+    """Every sub-state of an optimizer state (races and chains are tuples of states)."""
+    yield state
+    if isinstance(state, tuple):
+        for sub in state:
+            if isinstance(sub, tuple):
+                yield from _walk(sub)
