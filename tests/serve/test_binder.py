@@ -17,6 +17,7 @@ from pathlib import Path
 
 import pytest
 import websocket
+from playwright.sync_api import TimeoutError as PlaywrightTimeout
 from serve.harness import FIGURE, ROOT, Server, free_port, open_page, wait_until
 
 pytestmark = pytest.mark.timeout(900)
@@ -95,25 +96,46 @@ def test_binder_voila_url_renders_the_course_map_and_apps(binder_server, browser
     assert "Culling kernels with idle durations > 600 seconds at 60 second intervals" in log
 
 
+def _answer_dialogs(page, seen):
+    """Answer any JupyterLab dialog as a user would (its accept button), keeping its text:
+    on a slow machine Lab can ask which kernel to use when Run All comes before the
+    kernel is up, and a modal dialog takes every click."""
+    for dialog in page.locator(".jp-Dialog").all():
+        if not dialog.is_visible():
+            continue
+        seen.append(" ".join(dialog.inner_text().split()))
+        accept = dialog.locator("button.jp-mod-accept")
+        (accept.first if accept.count() else dialog.locator("button").last).click()
+        page.wait_for_timeout(500)
+
+
 def test_binder_jupyterlab_renders_the_widgets_after_run_all(binder_server, browser):
     srv = binder_server
     page = open_page(browser)
+    dialogs = []
     try:
         page.goto(f"{srv.url}/lab/tree/lab/race.ipynb?token={TOKEN}")
         page.wait_for_selector(".jp-Notebook .jp-Cell", timeout=120_000)
         page.wait_for_selector(".jp-Notebook-ExecutionIndicator[data-status='idle']",
                                timeout=120_000)
         figure = page.locator(f".jp-OutputArea :is({FIGURE})")
-        for _ in range(2):  # a click that lands while Lab is still settling: once more
-            page.click(".lm-MenuBar-itemLabel:text-is('Run')")
-            page.click(".lm-Menu-itemLabel:text-is('Run All Cells')")
-            if wait_until(lambda: figure.count() > 0, 60, every=0.5):
+        for _ in range(4):  # a click that lands while Lab is still settling: once more
+            _answer_dialogs(page, dialogs)
+            try:
+                page.click(".lm-MenuBar-itemLabel:text-is('Run')", timeout=10_000)
+                page.click(".lm-Menu-itemLabel:text-is('Run All Cells')", timeout=10_000)
+            except PlaywrightTimeout:  # a dialog came up between the answer and the click
+                continue
+            if wait_until(lambda: figure.count() > 0 or page.locator(".jp-Dialog").count(),
+                          60, every=0.5) and figure.count() > 0:
                 break
         if figure.count() == 0:
             page.screenshot(path=str(srv.log.parent / "lab.png"))
-        assert figure.count() > 0, f"no figure after Run All; see {srv.log.parent / 'lab.png'}"
+        assert figure.count() > 0, (f"no figure after Run All (dialogs: {dialogs}); "
+                                    f"see {srv.log.parent / 'lab.png'}")
         assert page.locator(".jp-OutputArea-output[data-mime-type*='error']").count() == 0
         assert page.external == []
+        print(f"\nJupyterLab dialogs answered: {dialogs}")
     finally:
         page.context.close()
 
