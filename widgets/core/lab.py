@@ -340,7 +340,7 @@ class Lab:
         if tabs:
             tab = ChartTabs([t for t, _ in tabs], [self.charts[n].widget for _, n in tabs])
             right = [self.watch_tabs(tab, [n for _, n in tabs])]
-        ctrl = W.VBox(self.controls(), layout=W.Layout(width="310px", min_width="310px"))
+        ctrl = W.VBox(self.controls(), layout=W.Layout(width="300px", min_width="300px"))
         main = W.HBox([ctrl, *left, *right], layout=W.Layout(flex_flow="row wrap"))
         bottom = [self.panels[n].widget for n in lay.bottom if n in self.panels]
         self.head = W.HTML()

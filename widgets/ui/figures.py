@@ -50,7 +50,7 @@ class Chart(Protocol):
     def draw(self, view) -> None: ...
 
 
-def figure(marks, axes, title: str = "", width: str = "480px", height: str = "330px",
+def figure(marks, axes, title: str = "", width: str = "460px", height: str = "330px",
            margin: dict | None = None, **kw) -> bq.Figure:
     """A bqplot figure in the lab's style: no animation, room for tick labels and axis
     titles (they never overlap), a readable title."""
@@ -74,6 +74,9 @@ def axis(scale, label: str = "", side: str | None = None, fmt: str | None = None
     return bq.Axis(**kw)
 
 
+WRAP = "white-space:normal;overflow-wrap:anywhere"  # a long label wraps, never clipped
+
+
 class Key:
     """The key of a multi-run chart, beside the data (never on it): one swatch and label
     per run, or -- with many runs of one swept value -- a colour ramp from the first to
@@ -81,7 +84,7 @@ class Key:
 
     MAX_ENTRIES = 10
 
-    def __init__(self, width: str = "150px"):
+    def __init__(self, width: str = "160px"):
         self.widget = W.HTML(layout=W.Layout(width=width, min_width=width,
                                              overflow="hidden"))
         self._shown = None
@@ -94,7 +97,7 @@ class Key:
         if state == self._shown:
             return
         self._shown = state
-        head = (f"<div style='font-weight:600;margin-bottom:4px'>{html.escape(title)}</div>"
+        head = (f"<div style='font-weight:600;margin-bottom:4px;{WRAP}'>{html.escape(title)}</div>"
                 if title else "")
         if ramp is not None and len(colors) > self.MAX_ENTRIES:
             name, values = ramp
@@ -108,9 +111,10 @@ class Key:
                     f"<div style='color:#555'>{len(colors)} runs</div>")
         else:
             body = "".join(
-                f"<div style='display:flex;align-items:center;gap:6px;line-height:1.35'>"
+                f"<div style='display:flex;align-items:center;gap:6px;line-height:1.25;"
+                f"margin-bottom:2px'>"
                 f"<span style='flex:none;width:18px;height:4px;background:{c}'></span>"
-                f"<span style='white-space:nowrap;overflow:hidden;text-overflow:ellipsis'>"
+                f"<span style='{WRAP}'>"
                 f"{html.escape(str(lab))}</span></div>"
                 for c, lab in zip(colors, labels, strict=True))
         self.widget.value = f"<div style='font-size:14px;padding-top:40px'>{head}{body}</div>"
