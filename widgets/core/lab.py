@@ -341,7 +341,12 @@ class Lab:
             tab = ChartTabs([t for t, _ in tabs], [self.charts[n].widget for _, n in tabs])
             right = [self.watch_tabs(tab, [n for _, n in tabs])]
         ctrl = W.VBox(self.controls(), layout=W.Layout(width="300px", min_width="300px"))
-        main = W.HBox([ctrl, *left, *right], layout=W.Layout(flex_flow="row wrap"))
+        # the charts fill the column right of the controls and wrap inside it: what does
+        # not fit beside the first chart goes under it, not under the controls
+        charts = W.HBox([*left, *right], layout=W.Layout(
+            flex_flow="row wrap", align_items="flex-start", align_content="flex-start",
+            flex="1 1 0%", min_width="0"))
+        main = W.HBox([ctrl, charts], layout=W.Layout(align_items="flex-start"))
         bottom = [self.panels[n].widget for n in lay.bottom if n in self.panels]
         self.head = W.HTML()
         self.retitle(self.title)

@@ -37,6 +37,9 @@ EMPTY = np.zeros(0)
 """What an empty mark holds.  A mark of only NaN makes bqplot write ``d="null"`` and
 ``translate(…, undefined)`` into the SVG (console errors); an empty one draws nothing."""
 TITLE = {"font-size": "17px"}
+# log-axis ticks: 3 significant digits, no trailing zeros ("7.5", "0.001", "1e-8"); ".0e"
+# printed a narrow range as "8e+0, 8e+0, 7e+0"
+LOG_TICKS = ".3~g"
 MARGIN = {"top": 44, "bottom": 56, "left": 78, "right": 24}
 
 
@@ -236,7 +239,7 @@ class SeriesChart:
                                scales={"x": self.sx, "y": bq.LinearScale(min=0.0, max=1.0)},
                                colors=["#555555"], line_style="dashed", stroke_width=1.5)
         self.ax = axis(self.sx, x_label)
-        self.ay = axis(self.sy, y_label, side="left", fmt=fmt or (".0e" if log else None),
+        self.ay = axis(self.sy, y_label, side="left", fmt=fmt or (LOG_TICKS if log else None),
                        ticks=5 if log else None)
         self.figure = figure([self.lines, self.events], [self.ax, self.ay], title, **size)
         self.key = Key() if key else None
@@ -252,7 +255,7 @@ class SeriesChart:
         with self.ay.hold_sync():
             if label is not None:
                 self.ay.label = label
-            self.ay.tick_format = fmt or (".0e" if log else ".3g")
+            self.ay.tick_format = fmt or (LOG_TICKS if log else ".3g")
             self.ay.num_ticks = 5 if log else 6
 
     def configure(self, colors, labels, opacities=None, key_title: str = "",
