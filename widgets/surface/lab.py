@@ -132,11 +132,7 @@ class SurfaceLab(Lab):
             self.retitle(self.heading())       # the heading follows the surface
         if what == "same":
             return
-        if what in ("restarted", "rerun"):
-            self._view_step = None
-        self.configure()
-        self.render()
-        self._panels_later.flush()
+        self.restyle(latest=what in ("restarted", "rerun"))
 
     def _selected(self, change) -> None:
         self.session.selected = change["new"]
