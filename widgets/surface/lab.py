@@ -288,8 +288,7 @@ class RaceLab(SurfaceLab):
 class SweepLab(SurfaceLab):
     """One kind at ``n`` learning rates log-spaced over a range (a change restarts)."""
 
-    def heading(self) -> str:
-        return "Learning rate: too small crawls, too large diverges"
+    title = "Learning rate: too small crawls, too large diverges"
 
     def scenes(self) -> dict[str, Scene]:
         """The course's learning-rate scenes: just below 2/L, κ = 100, just above 2/L.
