@@ -43,7 +43,7 @@ from .player import Player
 from .timeline import Timeline
 from .timing import Throttle
 
-__all__ = ["Lab", "Layout", "Scene"]
+__all__ = ["Lab", "Layout", "Scene", "Session"]
 
 STALLED = ("paused: the browser stopped drawing (the tab was closed or hidden); "
            "press play to go on")
@@ -64,6 +64,19 @@ class Scene(NamedTuple):
     settings: dict
     note: str = ""
     speed: int | None = None
+
+
+class Session:
+    """A session made from one validated config record: ``Session(cfg)`` starts it with
+    :meth:`restart`, which a subclass defines with the rest of the contract (the module
+    docstring: ``step``, ``horizon``, ``advance``, ``view``, ``messages``, ``history``)."""
+
+    def __init__(self, cfg):
+        self.restart(cfg)
+
+    def restart(self, cfg) -> None:
+        """Start over with ``cfg`` (what ``R`` and a restarting edit call)."""
+        raise NotImplementedError
 
 
 class Layout:
