@@ -43,7 +43,7 @@ from .player import Player
 from .timeline import Timeline
 from .timing import Throttle
 
-__all__ = ["Lab", "Layout", "Scene"]
+__all__ = ["Lab", "Layout", "Scene", "Session"]
 
 STALLED = ("paused: the browser stopped drawing (the tab was closed or hidden); "
            "press play to go on")
@@ -64,6 +64,19 @@ class Scene(NamedTuple):
     settings: dict
     note: str = ""
     speed: int | None = None
+
+
+class Session:
+    """A session made from one validated config record: ``Session(cfg)`` starts it with
+    :meth:`restart`, which a subclass defines with the rest of the contract (the module
+    docstring: ``step``, ``horizon``, ``advance``, ``view``, ``messages``, ``history``)."""
+
+    def __init__(self, cfg):
+        self.restart(cfg)
+
+    def restart(self, cfg) -> None:
+        """Start over with ``cfg`` (what ``R`` and a restarting edit call)."""
+        raise NotImplementedError
 
 
 class Layout:
@@ -103,6 +116,7 @@ class Lab:
         tabbed = [n for _, n in self.layout.tabs if n in self.charts]
         self.hidden: set[str] = set(tabbed[1:])    # unselected tabs: not drawn per frame
         self._view_step: int | None = None
+        self._view = None            # the view drawn last (the panels draw it too)
         self.counter = W.HTML(layout=W.Layout(min_width="190px"))
         self.counter.add_class("descentlab-step")
         slider = W.IntSlider(0, min=0, max=0, description=self.step_name,
@@ -169,11 +183,9 @@ class Lab:
         self.status.show(notes + s.messages(view.step))
 
     def _draw_panels(self) -> None:
-        view = getattr(self, "_view", None)
-        if view is None:
-            return
-        for panel in self.panels.values():
-            panel.draw(view)
+        if self._view is not None:
+            for panel in self.panels.values():
+                panel.draw(self._view)
 
     def _stopped(self) -> None:
         self._panels_later.flush()
@@ -228,7 +240,13 @@ class Lab:
         """Start the run over with the current settings (R)."""
         self.player.pause()
         self.session.restart(self.model.config())
-        self._view_step = None
+        self.restyle()
+
+    def restyle(self, latest: bool = True) -> None:
+        """Configure every chart and panel for the runs now and draw them: the latest step
+        (``latest``), else the step on screen."""
+        if latest:
+            self._view_step = None
         self.configure()
         self.render()
         self._panels_later.flush()
@@ -247,13 +265,8 @@ class Lab:
         scene = scenes[name]
         self.player.pause()
         values = {**self._defaults, **scene.settings}
-        try:
-            with self.model.hold_trait_notifications():
-                for key, value in values.items():
-                    if not _same(getattr(self.model, key), value):
-                        setattr(self.model, key, value)
-        except (T.TraitError, ValueError) as err:
-            self.errors.show(f"scene {name!r}: {err}")
+        if not self.assign(name, {k: v for k, v in values.items()
+                                  if not _same(getattr(self.model, k), v)}):
             return
         if scene.speed is not None:
             self.player.speed = scene.speed
@@ -263,6 +276,18 @@ class Lab:
         self.reset()
         if self._scene_menu is not None:
             self._scene_menu.value = name      # its observer sees self.scene: not applied again
+
+    def assign(self, scene: str, values: dict) -> bool:
+        """Set ``values`` on the model in one block, refused whole: a rejected setting is
+        shown as ``scene 'NAME': message`` and nothing changes (False)."""
+        try:
+            with self.model.hold_trait_notifications():
+                for key, value in values.items():
+                    setattr(self.model, key, value)
+        except (T.TraitError, ValueError) as err:
+            self.errors.show(f"scene {scene!r}: {err}")
+            return False
+        return True
 
     def _scene_picked(self, change) -> None:
         if change["new"] and change["new"] != self.scene:

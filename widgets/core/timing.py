@@ -24,16 +24,26 @@ def running_loop() -> asyncio.AbstractEventLoop | None:
         return None
 
 
-class Debouncer:
-    """``call()`` schedules ``fn()`` for ``delay`` s later, replacing any pending call."""
+class _Timed:
+    """The one pending ``loop.call_later`` handle of a timed call (None: nothing pending)."""
 
-    def __init__(self, fn: Callable[[], object], delay: float = 0.15):
-        self.fn, self.delay = fn, float(delay)
-        self._handle: asyncio.TimerHandle | None = None
+    _handle: asyncio.TimerHandle | None = None
 
     @property
     def pending(self) -> bool:
         return self._handle is not None
+
+    def cancel(self) -> None:
+        if self._handle is not None:
+            self._handle.cancel()
+            self._handle = None
+
+
+class Debouncer(_Timed):
+    """``call()`` schedules ``fn()`` for ``delay`` s later, replacing any pending call."""
+
+    def __init__(self, fn: Callable[[], object], delay: float = 0.15):
+        self.fn, self.delay = fn, float(delay)
 
     def call(self) -> None:
         self.cancel()
@@ -53,13 +63,8 @@ class Debouncer:
             self.cancel()
             self.fn()
 
-    def cancel(self) -> None:
-        if self._handle is not None:
-            self._handle.cancel()
-            self._handle = None
 
-
-class Throttle:
+class Throttle(_Timed):
     """``call()`` runs ``fn()`` now if ``interval`` s have passed since the last run,
     else once at the end of the interval (the trailing call)."""
 
@@ -67,7 +72,6 @@ class Throttle:
                  clock: Callable[[], float] = time.monotonic):
         self.fn, self.interval, self.clock = fn, float(interval), clock
         self._last = -float("inf")
-        self._handle: asyncio.TimerHandle | None = None
 
     def call(self) -> None:
         now = self.clock()
@@ -91,8 +95,3 @@ class Throttle:
         """Run now, whatever the interval (on pause, on scrubbing)."""
         self.cancel()
         self._run(self.clock())
-
-    def cancel(self) -> None:
-        if self._handle is not None:
-            self._handle.cancel()
-            self._handle = None

@@ -37,6 +37,7 @@ from descentlab.widgets.ui.figures import (
     pad_rows,
     zero_contour,
 )
+from descentlab.widgets.ui.marks import points, set_range, xy_scales
 
 __all__ = ["DataStyle", "Points", "DataChart", "MiniBatchLoss", "iteration_loss", "epoch_loss",
            "TrainValChart",
@@ -80,14 +81,11 @@ class DataChart:
     """Points, the current mini-batch and every run's fit, with a key beside them."""
 
     def __init__(self, **size):
-        self.sx, self.sy = bq.LinearScale(), bq.LinearScale()
-        sc = {"x": self.sx, "y": self.sy}
-        self.train = bq.Scatter(x=np.zeros(0), y=np.zeros(0), scales=sc, default_size=28,
-                                stroke="white", colors=[POINT_COLORS[0]])
-        self.val = bq.Scatter(x=np.zeros(0), y=np.zeros(0), scales=sc, default_size=44,
-                              marker="cross", colors=[POINT_COLORS[1]])
-        self.batch = bq.Scatter(x=np.zeros(0), y=np.zeros(0), scales=sc, default_size=110,
-                                fill=False, stroke_width=2, colors=["black"])
+        self.sx, self.sy, sc = xy_scales()
+        self.train = points(sc, default_size=28, stroke="white", colors=[POINT_COLORS[0]])
+        self.val = points(sc, default_size=44, marker="cross", colors=[POINT_COLORS[1]])
+        self.batch = points(sc, default_size=110, fill=False, stroke_width=2,
+                            colors=["black"])
         self.fits = bq.Lines(x=np.zeros(2), y=np.full((1, 2), np.nan), scales=sc,
                              stroke_width=2.5)
         self.ax, self.ay = axis(self.sx, "x"), axis(self.sy, "y", side="left")
@@ -105,10 +103,8 @@ class DataChart:
             with mark.hold_sync():
                 mark.x, mark.y, mark.colors = p.x, p.y, list(p.colors)
         self._train_xy = (style.train.x, style.train.y)
-        with self.sx.hold_sync():
-            self.sx.min, self.sx.max = style.x_range
-        with self.sy.hold_sync():
-            self.sy.min, self.sy.max = style.y_range
+        set_range(self.sx, *style.x_range)
+        set_range(self.sy, *style.y_range)
         self.ax.label, self.ay.label = style.names
         with self.fits.hold_sync():
             self.fits.colors = list(style.colors)
@@ -191,9 +187,8 @@ class TrainValChart:
         self.chart = SeriesChart("train (faint) vs validation (solid) loss", "epoch",
                                  "loss", log=True, per_run=2, **size)
         c = self.chart
-        self.best = bq.Scatter(x=np.zeros(0), y=np.zeros(0),
-                               scales={"x": c.sx, "y": c.sy}, default_size=110,
-                               stroke="black", marker="diamond")
+        self.best = points({"x": c.sx, "y": c.sy}, default_size=110, stroke="black",
+                           marker="diamond")
         c.figure.marks = [*c.figure.marks, self.best]
         self.widget = c.widget
         self.colors: tuple = ()

@@ -22,6 +22,7 @@ import numpy as np
 import traitlets as T
 
 from descentlab.widgets.ui.format import num  # plain number formatting, no widgets
+from descentlab.widgets.ui.traits import RunChoice, refused, validates
 
 __all__ = ["Run", "DataConfig", "DataModel", "as_run", "RESTART_FIELDS", "TUNING_FIELDS"]
 
@@ -106,7 +107,7 @@ _VALIDATED = ("dataset", "dataset_params", "degree", "runs", "epochs", "patience
               "restore_best")
 
 
-class DataModel(T.HasTraits):
+class DataModel(RunChoice):
     """The configuration of a data lab, validated by the engine.  Knows nothing of widgets."""
 
     dataset = T.Unicode("linear")
@@ -145,14 +146,11 @@ class DataModel(T.HasTraits):
 
     # ---- validation
 
-    @T.validate(*_VALIDATED)
-    def _v(self, proposal):
-        name, v = proposal["trait"].name, proposal["value"]
+    @validates(*_VALIDATED)
+    def _v(self, name, v):
         if name == "runs":
-            try:
+            with refused(ValueError, TypeError):
                 v = [as_run(r) for r in v]
-            except (ValueError, TypeError) as err:
-                raise T.TraitError(str(err)) from None
         limits = {"degree": (0, 30), "epochs": (1, 100_000), "seed": (0, None),
                   "patience": (0, 10_000)}
         if name in limits:
@@ -160,23 +158,9 @@ class DataModel(T.HasTraits):
             if v < lo or (hi is not None and v > hi):
                 rng = f"[{lo}, {'inf)' if hi is None else f'{hi}]'}"
                 raise T.TraitError(f"{name} must be an integer in {rng}, got {v}")
-        try:
+        with refused(ValueError, TypeError):
             self.builder.build(self.config(**{name: v}))
-        except (ValueError, TypeError) as err:
-            raise T.TraitError(str(err)) from None
         return v
-
-    @T.validate("selected")
-    def _v_selected(self, proposal):
-        v, R = proposal["value"], len(self.runs)
-        if not 0 <= v < R:
-            raise T.TraitError(f"selected must be an integer in [0, {R - 1}], got {v}")
-        return v
-
-    @T.observe("runs")
-    def _clamp(self, change):
-        if self.selected >= len(change["new"]):
-            self.selected = len(change["new"]) - 1
 
     # ---- edits by field name
 

@@ -34,6 +34,7 @@ from descentlab.widgets.ui.figures import (
     log_color,
 )
 from descentlab.widgets.ui.format import num
+from descentlab.widgets.ui.marks import heat_map, points, set_range, show_surface, xy_scales
 from descentlab.widgets.ui.palette import SURFACE_COLORS
 
 __all__ = ["BatchSurface", "NoiseChart", "MetricsPanel"]
@@ -47,23 +48,18 @@ class BatchSurface:
         self.panels = []
         figs = []
         for title in ("full-data loss L(w, b), −∇L", "mini-batch loss L_B(w, b), −g_B"):
-            sx, sy = bq.LinearScale(), bq.LinearScale()
-            sc = {"x": sx, "y": sy}
-            heat = bq.HeatMap(x=np.array([0.0, 1.0]), y=np.array([0.0, 1.0]),
-                              color=np.zeros((2, 2)),
-                              scales={**sc, "color": bq.ColorScale(
-                                  colors=list(SURFACE_COLORS))})
+            sx, sy, sc = xy_scales()
+            heat = heat_map(sc, bq.ColorScale(colors=list(SURFACE_COLORS)))
             paths = bq.Lines(x=np.zeros((1, 2)), y=np.full((1, 2), np.nan), scales=sc,
                              stroke_width=2)
             arrows = bq.Lines(x=np.full((1, 6), np.nan), y=np.full((1, 6), np.nan),
                               scales=sc, stroke_width=2.5)
-            points = bq.Scatter(x=np.zeros(0), y=np.zeros(0), scales=sc, default_size=60,
-                                stroke="black")
-            figs.append(figure([heat, paths, arrows, points],
+            dots = points(sc, default_size=60, stroke="black")
+            figs.append(figure([heat, paths, arrows, dots],
                                [axis(sx, "w"), axis(sy, "b", side="left")], title,
                                width="380px", height="340px"))
             self.panels.append({"heat": heat, "paths": paths, "arrows": arrows,
-                                "points": points, "sx": sx, "sy": sy})
+                                "points": dots, "sx": sx, "sy": sy})
         self.key = Key()
         self.note = W.HTML()
         self.widget = W.VBox([W.HBox([*figs, self.key.widget]), self.note])
@@ -85,13 +81,9 @@ class BatchSurface:
         for p in self.panels:
             for name in ("paths", "arrows", "points"):
                 p[name].colors = list(style.colors)
-            with p["sx"].hold_sync():
-                p["sx"].min, p["sx"].max = box.w_range
-            with p["sy"].hold_sync():
-                p["sy"].min, p["sy"].max = box.b_range
-        heat = self.panels[0]["heat"]
-        with heat.hold_sync():
-            heat.x, heat.y, heat.color = box.ws, box.bs, log_color(box.loss)
+            set_range(p["sx"], *box.w_range)
+            set_range(p["sy"], *box.b_range)
+        show_surface(self.panels[0]["heat"], box.ws, box.bs, log_color(box.loss))
 
     def draw(self, view) -> None:
         sv, box = view.surface, self.box
@@ -100,9 +92,7 @@ class BatchSurface:
         key = (view.step, view.selected)
         if key != self._rows_shown:
             self._rows_shown = key
-            heat = self.panels[1]["heat"]
-            with heat.hold_sync():
-                heat.x, heat.y, heat.color = box.ws, box.bs, log_color(sv.loss)
+            show_surface(self.panels[1]["heat"], box.ws, box.bs, log_color(sv.loss))
         span = np.array([box.w_range[1] - box.w_range[0], box.b_range[1] - box.b_range[0]])
         size = 0.15 * float(np.hypot(*span))
         path = view.path[:, :, :2]
@@ -127,12 +117,10 @@ class NoiseChart:
     the full batch has none) and the selected run's over every batch size (grey line)."""
 
     def __init__(self, **size):
-        self.sx, self.sy = bq.LogScale(), bq.LogScale()
-        sc = {"x": self.sx, "y": self.sy}
+        self.sx, self.sy, sc = xy_scales(log=True)
         self.curve = bq.Lines(x=np.ones(2), y=np.full(2, np.nan), scales=sc,
                               colors=["#777777"], stroke_width=2)
-        self.points = bq.Scatter(x=np.zeros(0), y=np.zeros(0), scales=sc, default_size=90,
-                                 stroke="black")
+        self.points = points(sc, default_size=90, stroke="black")
         self.figure = figure([self.curve, self.points],
                              [axis(self.sx, "batch size B", fmt=".0f"),
                               axis(self.sy, "E‖g_B − ∇L‖²", side="left", fmt=".0e",
@@ -148,8 +136,7 @@ class NoiseChart:
         self.sizes = np.asarray(style.batch_sizes, dtype=np.float64)
         self.key.show([*style.colors, "#777777"],
                       [*style.labels, "selected run, every B"], style.key_title)
-        with self.sx.hold_sync():
-            self.sx.min, self.sx.max = 1.0, float(max(style.n_train, 2))
+        set_range(self.sx, 1.0, float(max(style.n_train, 2)))
 
     def draw(self, view) -> None:
         nv = view.noise

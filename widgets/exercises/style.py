@@ -14,13 +14,17 @@ REFERENCE, YOURS = BLUE, VERMILLION
 FONT = "font-size: 17px; line-height: 1.45;"
 TICKS = {"font-size": "15px"}
 
+FAILURES = {  # status -> headline; each shows as a vermillion ✘
+    "failed": "not yet right",
+    "not_finite": "NaN or inf",
+    "bad_output": "wrong type or shape",
+    "error": "your code raised an error",
+}
+
 STATUS = {  # status -> (symbol, headline, colour)
     "passed": ("✔", "passed", GREEN),
     "not_implemented": ("…", "not implemented yet", ORANGE),
-    "failed": ("✘", "not yet right", VERMILLION),
-    "not_finite": ("✘", "NaN or inf", VERMILLION),
-    "bad_output": ("✘", "wrong type or shape", VERMILLION),
-    "error": ("✘", "your code raised an error", VERMILLION),
+    **{status: ("✘", headline, VERMILLION) for status, headline in FAILURES.items()},
     "timeout": ("⏱", "too slow", VERMILLION),
     "invalid": ("?", "cannot check", PURPLE),
 }

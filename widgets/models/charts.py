@@ -25,12 +25,19 @@ from descentlab.widgets.ui.figures import (
     SeriesChart,
     arrow_path,
     axis,
-    contour_path,
     figure,
     finite_or_nan,
     log_color,
     pad_rows,
     zero_contour,
+)
+from descentlab.widgets.ui.marks import (
+    contour_lines,
+    heat_map,
+    points,
+    set_range,
+    show_surface,
+    xy_scales,
 )
 from descentlab.widgets.ui.palette import SURFACE_COLORS, class_color
 
@@ -72,12 +79,9 @@ class FitChart:
     """Points and the current model in data space, the key beside them."""
 
     def __init__(self, **size):
-        self.sx, self.sy = bq.LinearScale(), bq.LinearScale()
-        sc = {"x": self.sx, "y": self.sy}
-        self.train = bq.Scatter(x=np.zeros(0), y=np.zeros(0), scales=sc, default_size=30,
-                                stroke="white")
-        self.val = bq.Scatter(x=np.zeros(0), y=np.zeros(0), scales=sc, default_size=40,
-                              marker="cross")
+        self.sx, self.sy, sc = xy_scales()
+        self.train = points(sc, default_size=30, stroke="white")
+        self.val = points(sc, default_size=40, marker="cross")
         self.fit = bq.Lines(x=np.zeros(2), y=np.full((1, 2), np.nan), scales=sc,
                             stroke_width=2.5, colors=[FIT_COLOR])
         self.ax, self.ay = axis(self.sx, "x"), axis(self.sy, "y", side="left")
@@ -101,8 +105,7 @@ class FitChart:
         for scale, v, frac in ((self.sx, x_all, 0.05), (self.sy, y_all, 0.15)):
             lo, hi = float(v.min()), float(v.max())
             pad = frac * (hi - lo + 1e-12)
-            with scale.hold_sync():
-                scale.min, scale.max = lo - pad, hi + pad
+            set_range(scale, lo - pad, hi + pad)
         self.ax.label, self.ay.label = style.labels
         self.figure.title = {"line": "data and the prediction ŷ",
                              "curve": "data and the fitted curve ŷ",
@@ -142,19 +145,16 @@ class SliceChart:
     r"""The loss on the hand plane, the GD path, the point and :math:`\pm\nabla L`."""
 
     def __init__(self, **size):
-        self.sx, self.sy = bq.LinearScale(), bq.LinearScale()
-        sc = {"x": self.sx, "y": self.sy}
+        self.sx, self.sy, sc = xy_scales()
         self.cs = bq.ColorScale(colors=list(SURFACE_COLORS))
-        self.heat = bq.HeatMap(x=np.array([0.0, 1.0]), y=np.array([0.0, 1.0]),
-                               color=np.zeros((2, 2)), scales={**sc, "color": self.cs})
-        self.contours = bq.Lines(x=np.array([np.nan]), y=np.array([np.nan]), scales=sc,
-                                 colors=["#56657A"], stroke_width=1, opacities=[0.6])
+        self.heat = heat_map(sc, self.cs)
+        self.contours = contour_lines(sc)
         self.path = bq.Lines(x=np.full(2, np.nan), y=np.full(2, np.nan), scales=sc,
                              colors=[PATH_COLOR], stroke_width=2)
         self.arrows = bq.Lines(x=np.full((2, 6), np.nan), y=np.full((2, 6), np.nan),
                                scales=sc, colors=list(ARROW_COLORS), stroke_width=3)
-        self.point = bq.Scatter(x=np.zeros(0), y=np.zeros(0), scales=sc, default_size=90,
-                                colors=[PATH_COLOR], stroke="white", stroke_width=1.5)
+        self.point = points(sc, default_size=90, colors=[PATH_COLOR], stroke="white",
+                            stroke_width=1.5)
         self.ax, self.ay = axis(self.sx, "w"), axis(self.sy, "b", side="left")
         cbar = bq.ColorAxis(scale=self.cs, side="right", label="log₁₀(L − L_min)")
         self.figure = figure([self.heat, self.contours, self.path, self.arrows, self.point],
@@ -172,18 +172,11 @@ class SliceChart:
         if self._slice is not style.Z:
             self._slice = style.Z
             ws, bs = style.ws, style.bs
-            C = log_color(style.Z)
-            cx, cy = contour_path(ws, bs, C)
             self.span = np.array([ws[-1] - ws[0], bs[-1] - bs[0]])
             self.grad_scale = style.grad_scale
-            with self.sx.hold_sync():
-                self.sx.min, self.sx.max = float(ws[0]), float(ws[-1])
-            with self.sy.hold_sync():
-                self.sy.min, self.sy.max = float(bs[0]), float(bs[-1])
-            with self.heat.hold_sync():
-                self.heat.x, self.heat.y, self.heat.color = ws, bs, C
-            with self.contours.hold_sync():
-                self.contours.x, self.contours.y = cx, cy
+            set_range(self.sx, float(ws[0]), float(ws[-1]))
+            set_range(self.sy, float(bs[0]), float(bs[-1]))
+            show_surface(self.heat, ws, bs, log_color(style.Z), self.contours)
         self.ax.label, self.ay.label = style.names
         self._names = style.names
 

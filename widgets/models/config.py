@@ -24,6 +24,7 @@ import traitlets as T
 
 from descentlab.engine import kinds
 from descentlab.widgets.ui.format import num
+from descentlab.widgets.ui.traits import refused, validates
 
 from . import build as B
 
@@ -37,16 +38,6 @@ DATA_TRAITS = ("dataset", "target", "classes")
 RUN_TRAITS = ("dataset", "target", "classes", "model", "first", "second", "w", "b", "rest",
               "steps")
 """A change of any of these alters what the run IS (data, model, start): restart."""
-
-
-def _refusal(validate, proposal):
-    """``validate(proposal)``, its engine ``ValueError`` raised as a ``TraitError`` with the
-    same message: traitlets rolls back every trait of a ``hold_trait_notifications`` block
-    on a TraitError only, so an edit of several traits is refused whole."""
-    try:
-        return validate(proposal)
-    except ValueError as err:
-        raise T.TraitError(str(err)) from None
 
 
 class Config(NamedTuple):
@@ -146,46 +137,42 @@ class ModelsConfig(T.HasTraits):
             raise ValueError(f"{name}: {err}") from None
         return value
 
-    @T.validate("dataset", "target", "classes")
-    def _valid_data(self, proposal):
-        return _refusal(self._data_value, proposal)
+    # (an engine ValueError is refused as a TraitError with its message: traitlets rolls
+    # back every trait of a hold_trait_notifications block on a TraitError only, so an
+    # edit of several traits is refused whole)
 
-    def _data_value(self, proposal):
-        name, value = proposal["trait"].name, proposal["value"]
+    @validates("dataset", "target", "classes")
+    def _valid_data(self, name, value):
         s = {k: getattr(self, k) for k in DATA_TRAITS}
         s[name] = value
-        ds = self._dataset(s["dataset"], s["target"], s["classes"])
-        # what the new data will get (its first model, default pair, start 0): built now,
-        # so a data set whose model cannot be fitted is refused before anything changes
-        label = B.models_for(ds.task)[0]
-        built = self._model(ds, s["dataset"], s["target"], s["classes"], label)
-        i, j = B.default_pair(built.model, ds.X_train.shape[1])
-        self.plane(**s, model=label, first=i, second=j, w=0.0, b=0.0)
+        with refused():
+            ds = self._dataset(s["dataset"], s["target"], s["classes"])
+            # what the new data will get (its first model, default pair, start 0): built
+            # now, so a data set whose model cannot be fitted is refused before anything
+            # changes
+            label = B.models_for(ds.task)[0]
+            built = self._model(ds, s["dataset"], s["target"], s["classes"], label)
+            i, j = B.default_pair(built.model, ds.X_train.shape[1])
+            self.plane(**s, model=label, first=i, second=j, w=0.0, b=0.0)
         return value
 
-    @T.validate("model", "first", "second", "rest", "w", "b")
-    def _valid_plane(self, proposal):
-        return _refusal(lambda p: self._check(p["trait"].name, p["value"]), proposal)
+    @validates("model", "first", "second", "rest", "w", "b")
+    def _valid_plane(self, name, value):
+        with refused():
+            return self._check(name, value)
 
-    @T.validate("lr")
-    def _valid_lr(self, proposal):
-        return _refusal(self._lr_value, proposal)
-
-    def _lr_value(self, proposal):
-        lr = proposal["value"]
-        if not (math.isfinite(lr) and 0 < lr <= 10):
-            raise ValueError(f"learning rate η must be in (0, 10]; got {lr}")
-        kinds.build("GD", lr, 1)
+    @validates("lr")
+    def _valid_lr(self, name, lr):
+        with refused():
+            if not (math.isfinite(lr) and 0 < lr <= 10):
+                raise ValueError(f"learning rate η must be in (0, 10]; got {lr}")
+            kinds.build("GD", lr, 1)
         return lr
 
-    @T.validate("steps")
-    def _valid_steps(self, proposal):
-        return _refusal(self._steps_value, proposal)
-
-    def _steps_value(self, proposal):
-        n = proposal["value"]
+    @validates("steps")
+    def _valid_steps(self, name, n):
         if not 1 <= n <= MAX_STEPS:
-            raise ValueError(f"max steps must be an integer in 1..{MAX_STEPS}; got {n}")
+            raise T.TraitError(f"max steps must be an integer in 1..{MAX_STEPS}; got {n}")
         return n
 
     @T.observe("dataset", "target", "classes")

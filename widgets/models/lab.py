@@ -252,15 +252,8 @@ class ModelsLab(Lab):
         scene = self.scenes().get(name)
         if scene is None or self.errors.message:
             return
-        later = {k: v for k, v in scene.settings.items() if k != "dataset"}
-        try:
-            with self.model.hold_trait_notifications():
-                for k, v in later.items():
-                    setattr(self.model, k, v)
-        except (T.TraitError, ValueError) as err:
-            self.errors.show(f"scene {name!r}: {err}")
-            return
-        self.reset()
+        if self.assign(name, {k: v for k, v in scene.settings.items() if k != "dataset"}):
+            self.reset()
 
     def style(self) -> Style:
         """The record every chart and panel is configured with (data, plane, names)."""

@@ -21,6 +21,7 @@ import numpy as np
 
 from descentlab.engine import kinds, models, records, runner, training
 from descentlab.widgets.core.decimate import display_indices
+from descentlab.widgets.core.lab import Session
 from descentlab.widgets.ui.format import num
 
 from . import build as B
@@ -91,11 +92,8 @@ class ModelsHistory:
         records.write_csv(self.to_rows(), buf)
 
 
-class ModelsSession:
+class ModelsSession(Session):
     """Gradient descent on the plane of a validated :class:`~.config.Config`."""
-
-    def __init__(self, cfg: Config):
-        self.restart(cfg)
 
     def restart(self, cfg: Config) -> None:
         """Start over from ``cfg.start`` (the plane and its problem are already built)."""

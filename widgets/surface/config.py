@@ -20,6 +20,7 @@ import numpy as np
 import traitlets as T
 
 from descentlab.engine import kinds
+from descentlab.widgets.ui.traits import RunChoice, refused, validates
 
 from .build import Built, build
 
@@ -78,7 +79,7 @@ def sweep_runs(kind: str, lo: float, hi: float, n: int) -> list[Run]:
     return [Run(kind, float(v)) for v in lrs]
 
 
-class SurfaceModel(T.HasTraits):
+class SurfaceModel(RunChoice):
     """The configuration of a surface lab, validated by the engine.  No widgets."""
 
     problem = T.Unicode("rosenbrock")
@@ -156,16 +157,14 @@ class SurfaceModel(T.HasTraits):
         return built
 
     def _check(self, **override):
-        try:
+        with refused(ValueError, TypeError):
             self.built(self.config(**override))
-        except (ValueError, TypeError) as err:
-            raise T.TraitError(str(err)) from None
 
     # ---- validation: the engine's messages, naming the parameter and its range
 
-    @T.validate("runs")
-    def _v_runs(self, proposal):
-        value = [Run(*r) for r in proposal["value"]]
+    @validates("runs")
+    def _v_runs(self, name, value):
+        value = [Run(*r) for r in value]
         known = (*kinds.names(), *self.custom)
         for run in value:
             if run.kind not in known:
@@ -174,11 +173,10 @@ class SurfaceModel(T.HasTraits):
         self._check(runs=value)
         return value
 
-    @T.validate("problem", "problem_params", "momentum", "b1", "b2", "alpha", "rho",
-                "weight_decay", "schedule", "schedule_params", "max_loss", "start",
-                "grad_noise", "seed")
-    def _v_built(self, proposal):
-        name, value = proposal["trait"].name, proposal["value"]
+    @validates("problem", "problem_params", "momentum", "b1", "b2", "alpha", "rho",
+               "weight_decay", "schedule", "schedule_params", "max_loss", "start",
+               "grad_noise", "seed")
+    def _v_built(self, name, value):
         if name in ("b1", "b2") and not 0.0 <= value < 1.0:
             raise T.TraitError(f"{name} must be in [0, 1); got {value:g}")
         if name == "start" and value is not None and not np.all(np.isfinite(value)):
@@ -186,9 +184,8 @@ class SurfaceModel(T.HasTraits):
         self._check(**{name: value})
         return value
 
-    @T.validate("max_steps", "grad_tol", "loss_tol")
-    def _v_stopping(self, proposal):
-        name, value = proposal["trait"].name, proposal["value"]
+    @validates("max_steps", "grad_tol", "loss_tol")
+    def _v_stopping(self, name, value):
         if name == "max_steps" and not 1 <= value <= 10_000_000:
             raise T.TraitError(f"max_steps must be an integer in [1, 10000000], got {value}")
         if name != "max_steps" and not value >= 0:
@@ -197,16 +194,14 @@ class SurfaceModel(T.HasTraits):
         self._check(**{name: value})
         return value
 
-    @T.validate("tolerance")
-    def _v_tolerance(self, proposal):
-        v = proposal["value"]
+    @validates("tolerance")
+    def _v_tolerance(self, name, v):
         if not (np.isfinite(v) and v > 0):
             raise T.TraitError(f"tolerance must be in (0, inf); got {v:g}")
         return v
 
-    @T.validate("sweep_from", "sweep_to", "sweep_n")
-    def _v_sweep(self, proposal):
-        name, v = proposal["trait"].name, proposal["value"]
+    @validates("sweep_from", "sweep_to", "sweep_n")
+    def _v_sweep(self, name, v):
         lo, hi, n = self.sweep_from, self.sweep_to, self.sweep_n
         if name == "sweep_n":
             if not 1 <= v <= 32:
@@ -229,13 +224,6 @@ class SurfaceModel(T.HasTraits):
             self._check(runs=sweep_runs(self.runs[0].kind, lo, hi, n), sweep=(lo, hi, n))
         return v
 
-    @T.validate("selected")
-    def _v_selected(self, proposal):
-        v, R = proposal["value"], len(self.runs)
-        if not 0 <= v < R:
-            raise T.TraitError(f"selected must be an integer in [0, {R - 1}], got {v}")
-        return v
-
     # ---- consequences inside the model
 
     @T.observe("sweep_from", "sweep_to", "sweep_n")
@@ -247,11 +235,6 @@ class SurfaceModel(T.HasTraits):
     @T.observe("problem", "problem_params")
     def _new_problem(self, change):
         self.start = None  # the new surface's own start
-
-    @T.observe("runs")
-    def _clamp_selected(self, change):
-        if self.selected >= len(change["new"]):
-            self.selected = len(change["new"]) - 1
 
     # ---- conveniences for controls
 

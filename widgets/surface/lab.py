@@ -132,11 +132,7 @@ class SurfaceLab(Lab):
             self.retitle(self.heading())       # the heading follows the surface
         if what == "same":
             return
-        if what in ("restarted", "rerun"):
-            self._view_step = None
-        self.configure()
-        self.render()
-        self._panels_later.flush()
+        self.restyle(latest=what in ("restarted", "rerun"))
 
     def _selected(self, change) -> None:
         self.session.selected = change["new"]
@@ -292,8 +288,7 @@ class RaceLab(SurfaceLab):
 class SweepLab(SurfaceLab):
     """One kind at ``n`` learning rates log-spaced over a range (a change restarts)."""
 
-    def heading(self) -> str:
-        return "Learning rate: too small crawls, too large diverges"
+    title = "Learning rate: too small crawls, too large diverges"
 
     def scenes(self) -> dict[str, Scene]:
         """The course's learning-rate scenes: just below 2/L, κ = 100, just above 2/L.

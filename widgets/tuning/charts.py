@@ -12,12 +12,12 @@ from __future__ import annotations
 import html
 from typing import NamedTuple
 
-import bqplot as bq
 import ipywidgets as W
 import numpy as np
 
 from descentlab.widgets.ui.figures import Key, axis, figure
 from descentlab.widgets.ui.format import num
+from descentlab.widgets.ui.marks import points, set_range, xy_scales
 from descentlab.widgets.ui.palette import OKABE_ITO
 
 __all__ = ["Style", "ScoreChart", "TablePanel", "batch_color", "TABLE_ROWS"]
@@ -47,13 +47,10 @@ class ScoreChart:
     """Score against learning rate, one dot per trained configuration."""
 
     def __init__(self, **size):
-        self.sx, self.sy = bq.LogScale(), bq.LogScale()
-        sc = {"x": self.sx, "y": self.sy}
-        self.points = bq.Scatter(x=np.zeros(0), y=np.zeros(0), scales=sc, default_size=64,
-                                 stroke="white")
-        self.ring = bq.Scatter(x=np.zeros(0), y=np.zeros(0), scales=sc, default_size=200,
-                               colors=["#000000"], fill=False, stroke_width=2,
-                               marker="circle")
+        self.sx, self.sy, sc = xy_scales(log=True)
+        self.points = points(sc, default_size=64, stroke="white")
+        self.ring = points(sc, default_size=200, colors=["#000000"], fill=False,
+                           stroke_width=2, marker="circle")
         self.ax = axis(self.sx, "learning rate η", fmt=".0e")
         self.ay = axis(self.sy, "validation loss", side="left", fmt=".2g")
         self.figure = figure([self.points, self.ring], [self.ax, self.ay],
@@ -65,8 +62,7 @@ class ScoreChart:
     def configure(self, style: Style) -> None:
         self.sizes = tuple(sorted(style.batch_sizes))
         lo, hi = style.lr_range
-        with self.sx.hold_sync():
-            self.sx.min, self.sx.max = lo / 1.5, hi * 1.5
+        set_range(self.sx, lo / 1.5, hi * 1.5)
         self.ay.label = style.metric.replace("val_", "validation ")
         self.figure.title = f"{self.ay.label} vs learning rate"
         self.key.show([batch_color(b) for b in self.sizes],

@@ -19,6 +19,8 @@ from typing import NamedTuple
 
 import traitlets as T
 
+from descentlab.widgets.ui.traits import refused, validates
+
 from . import build as B
 
 __all__ = ["TuningConfig", "Config", "Trial", "PLAN_TRAITS"]
@@ -103,17 +105,14 @@ class TuningConfig(T.HasTraits):
                                       self.seed, s["stage"], s["best_lr"], sizes)
         return self._plans[key]
 
-    @T.validate(*PLAN_TRAITS)
-    def _valid(self, proposal):
+    @validates(*PLAN_TRAITS)
+    def _valid(self, name, value):
         """The plan of the proposal, built once; the engine's ValueError is raised as a
         TraitError with its message (traitlets then rolls back a whole block of edits)."""
-        name, value = proposal["trait"].name, proposal["value"]
-        try:
+        with refused():
             if name == "dataset":
                 self.built_for(value)
             self.plan(**{name: value})
-        except ValueError as err:
-            raise T.TraitError(str(err)) from None
         return value
 
     def config(self) -> Config:

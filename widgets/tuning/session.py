@@ -14,6 +14,7 @@ from typing import NamedTuple
 import numpy as np
 
 from descentlab.engine import records, tuning
+from descentlab.widgets.core.lab import Session
 from descentlab.widgets.ui.format import num
 
 from . import build as B
@@ -50,11 +51,8 @@ def _trial(row: dict) -> Trial:
     return Trial(*(row[k] for k in Trial._fields))
 
 
-class TuningSession:
+class TuningSession(Session):
     """The rounds of a validated :class:`~.config.Config`, trained one a frame."""
-
-    def __init__(self, cfg: Config):
-        self.restart(cfg)
 
     def restart(self, cfg: Config) -> None:
         """Start the search of ``cfg`` over (step 1's rows stay when this is step 2)."""
