@@ -13,12 +13,18 @@ user's function and, without a gradient, differentiates it by central difference
 
 with all :math:`2 D R` perturbed points evaluated in one call.  :func:`grid` samples a
 2-D surface for heat maps and contour plots in one vectorized call.
+
+One named surface is a real model: :func:`tanh_net` is the loss of a one-hidden-layer
+tanh network (:func:`descentlab.engine.models.mlp`) on the plane of its parameter space
+through a fitted minimum and its hidden-unit-swapped twin (:func:`net_plane`).
 """
 
 from __future__ import annotations
 
+import functools
 import inspect
 import math
+from typing import NamedTuple
 
 import numpy as np
 
@@ -53,10 +59,13 @@ __all__ = [
     "numerical_grad",
     "stable_lr",
     "bounded_below",
+    "NetPlane",
+    "net_plane",
+    "tanh_net",
     *surfaces.__all__[1:],
 ]
 
-# Teaching order: convex quadratics, valleys, saddles and plateaus, many minima.
+# Teaching order: convex quadratics, valleys, saddles and plateaus, many minima, a network.
 _REGISTRY = {
     f.__name__: f
     for f in (bowl, quadratic, booth, matyas, rosenbrock, beale, saddle, monkey_saddle, plateau,
@@ -88,6 +97,143 @@ def get(name: str, **params) -> Problem:
         has = f"parameters {', '.join(allowed)}" if allowed else "no parameters"
         raise ValueError(f"problem {name!r} has {has}; got unknown {', '.join(unknown)}")
     return factory(**params)
+
+
+# ---------------------------------------------------------------------------- a network
+
+NET_HIDDEN = 2
+"""H, the hidden tanh units of :func:`net_plane`'s network (one input, one output)."""
+NET_ROWS = 24
+"""N, the rows of its data set."""
+NET_CURVE = (2.0, 1.5, -1.5, 1.5, 1.0, -1.0, 0.0)
+r"""The curve the data follow, as a network ``[W1, b1, w2, b2]``:
+:math:`g(x) = \tanh(2x - 1.5) - \tanh(1.5x + 1.5)`; Newton's method starts there."""
+NET_NOISE = 0.15
+"""The standard deviation of the data's noise around the curve."""
+
+
+class NetPlane(NamedTuple):
+    r""":func:`net_plane`: the network ``model`` (:func:`.models.mlp`), its data ``X (N, 1)``
+    and ``y (N,)``, the fitted minimum ``theta`` :math:`\theta^\star` ``(P,)`` and the plane
+    :math:`\theta(a, b) = c + a\,d_1 + b\,d_2` (``center``, ``d1``, ``d2``, each ``(P,)``)."""
+
+    model: object
+    X: np.ndarray
+    y: np.ndarray
+    theta: np.ndarray
+    center: np.ndarray
+    d1: np.ndarray
+    d2: np.ndarray
+
+
+def _newton_minimum(model, X, y, theta, tol: float = 1e-12, max_iter: int = 50):
+    r"""A stationary point of ``model``'s loss near ``theta`` by Newton's method,
+    :math:`\theta \leftarrow \theta - H^{-1}\nabla L`, the Hessian :math:`H` by central
+    differences of the analytic gradient (the :math:`2P` gradients in one call,
+    symmetrized).  Stops at :math:`\lVert\nabla L\rVert \le` ``tol``."""
+    P = theta.size
+    E = 1e-5 * np.eye(P)
+    for _ in range(max_iter):
+        g = model.grad(theta[None], X, y)[0]
+        if np.linalg.norm(g) <= tol:
+            return theta
+        G = model.grad(np.concatenate([theta + E, theta - E]), X, y)
+        H = (G[:P] - G[P:]) / 2e-5
+        theta = theta - np.linalg.solve(0.5 * (H + H.T), g)
+    raise ValueError(f"net_plane: Newton's method did not reach |grad L| <= {tol:g} in "
+                     f"{max_iter} steps")  # pragma: no cover - fixed data, tested to converge
+
+
+@functools.cache
+def net_plane() -> NetPlane:
+    r"""The data, the fitted network and the plane of :func:`tanh_net` (computed once).
+
+    Data: ``N = 24`` inputs :math:`x_n \sim \mathcal U(-3, 3)` (sorted) and
+    :math:`y_n = \tanh(2x_n - 1.5) - \tanh(1.5x_n + 1.5) + 0.15\,\varepsilon_n`,
+    :math:`\varepsilon_n \sim \mathcal N(0, 1)`, from ``default_rng(0)``.  Model:
+    :func:`.models.mlp` with :math:`H = 2` tanh units and MSE, :math:`P = 7`
+    (``[W1, b1, w2, b2]``).  :math:`\theta^\star`: Newton's method from the curve's own
+    parameters :data:`NET_CURVE` to :math:`\lVert\nabla L\rVert \le 10^{-12}`, a strict
+    local minimum (positive definite Hessian).  Plane: :func:`.models.swap_plane` of
+    :math:`\theta^\star` (units 0 and 1): :math:`c = (\theta^\star + \pi\theta^\star)/2`,
+    :math:`d_1 = (\theta^\star - \pi\theta^\star)/2`, :math:`d_2 = e_{b_2}`, so
+    :math:`\theta(1, 0) = \theta^\star` and :math:`\theta(-1, 0) = \pi\theta^\star`.
+    The arrays are read-only.
+    """
+    from . import models  # here, not at the top: models -> fitting -> problems
+
+    model = models.mlp(NET_HIDDEN)
+    rng = np.random.default_rng(0)
+    X = np.sort(rng.uniform(-3.0, 3.0, NET_ROWS))[:, None]
+    curve = np.array(NET_CURVE)
+    y = model.predict(curve[None], X)[0] + NET_NOISE * rng.standard_normal(NET_ROWS)
+    theta = _newton_minimum(model, X, y, curve)
+    center, d1, d2 = models.swap_plane(model, theta)
+    arrays = [X, y, theta, center, d1, d2]
+    for a in arrays:
+        a.flags.writeable = False
+    return NetPlane(model, *arrays)
+
+
+def tanh_net() -> Problem:
+    r"""A real network's loss on a plane of its parameter space: two minima and a saddle.
+
+    .. math::
+
+        L(a, b) = \frac1N \sum_{n=1}^{N} \bigl(w_2^\top \tanh(W_1 x_n + b_1) + b_2
+        - y_n\bigr)^2 \quad\text{at}\quad \theta(a, b) = c + a\,d_1 + b\,d_2,
+
+    the MSE of the one-hidden-layer tanh network of :func:`net_plane` (:math:`H = 2`,
+    :math:`P = 7`).  :math:`a = 1` is the fitted minimum :math:`\theta^\star`,
+    :math:`a = -1` its twin :math:`\pi\theta^\star` with the two hidden units swapped (the
+    same function, the same loss), :math:`a = 0` the midpoint where the two units are
+    equal; :math:`b` shifts the output bias :math:`b_2`.  Both ``minima`` :math:`(\pm 1,
+    0)` have the loss ``f_min``, and :math:`L(a, b) = L(-a, b)`.  A convex loss would have
+    :math:`L(0, 0) \le` ``f_min``; here the midpoint is far higher, and the lowest point
+    of the ridge :math:`a = 0` is a saddle (curvature :math:`< 0` along :math:`a`,
+    :math:`2` along :math:`b`).
+
+    The gradient is the network's backpropagated gradient :math:`\nabla L(\theta)`
+    (:func:`.models.mlp`, equal to torch's) projected on the plane,
+    :math:`\partial L/\partial a = d_1^\top \nabla L(\theta)` and
+    :math:`\partial L/\partial b = d_2^\top \nabla L(\theta)` (the chain rule: exact, not a
+    projection of a path in the full space).  One call evaluates every run.
+    """
+    net = net_plane()
+    model, X, y, c, d1, d2 = net.model, net.X, net.y, net.center, net.d1, net.d2
+
+    def thetas(params):
+        p = check_params(params)
+        if p.shape[1] != 2:
+            raise ValueError(f"params must have shape (R, 2) for a 2-D surface, got shape "
+                             f"{p.shape}")
+        return c + p[:, :1] * d1 + p[:, 1:] * d2
+
+    def loss(params):
+        return model.loss(thetas(params), X, y)
+
+    def both(params):
+        value, g = model.loss_and_grad(thetas(params), X, y)
+        out = np.empty((g.shape[0], 2))
+        out[:, 0] = g @ d1
+        out[:, 1] = g @ d2
+        return value, out
+
+    def grad(params):
+        return both(params)[1]
+
+    minima = np.array([[-1.0, 0.0], [1.0, 0.0]])
+    f_min = float(loss(minima).min())
+    minima.flags.writeable = False
+    start = np.array([-2.1, -1.0])
+    start.flags.writeable = False
+    latex = (r"L(a, b) = \frac{1}{N}\sum_{n}\bigl(w_2^\top \tanh(W_1 x_n + b_1) + b_2 - y_n"
+             r"\bigr)^2 \ \text{ at } \ \theta = c + a\,d_1 + b\,d_2")
+    return Problem("tanh_net", loss, grad, ((-2.5, 2.5), (-1.5, 1.5)), start, minima, {},
+                   None, True, latex, f_min, None, both, True)
+
+
+_REGISTRY[tanh_net.__name__] = tanh_net  # last in teaching order: a real model
 
 
 # ---------------------------------------------------------------------------- custom

@@ -42,14 +42,16 @@ def inputs(seed: int = 5) -> dict:
             "params": rng.standard_normal((R, P)), "seed": np.array(3)}
 
 
-def torch_net(torch, theta):
-    W1 = theta[:F * H].reshape(F, H)
-    net = torch.nn.Sequential(torch.nn.Linear(F, H), torch.nn.Tanh(), torch.nn.Linear(H, 1))
+def torch_net(torch, theta, f=F, h=H):
+    """``Sequential(Linear(f, h), Tanh(), Linear(h, 1))`` in float64 with the parameters of
+    the engine's point ``theta (P,)``."""
+    W1 = theta[:f * h].reshape(f, h)
+    net = torch.nn.Sequential(torch.nn.Linear(f, h), torch.nn.Tanh(), torch.nn.Linear(h, 1))
     net = net.double()
     with torch.no_grad():
         net[0].weight.copy_(torch.from_numpy(W1.T.copy()))
-        net[0].bias.copy_(torch.from_numpy(theta[F * H:F * H + H].copy()))
-        net[2].weight.copy_(torch.from_numpy(theta[F * H + H:F * H + 2 * H][None].copy()))
+        net[0].bias.copy_(torch.from_numpy(theta[f * h:f * h + h].copy()))
+        net[2].weight.copy_(torch.from_numpy(theta[f * h + h:f * h + 2 * h][None].copy()))
         net[2].bias.copy_(torch.from_numpy(theta[-1:].copy()))
     return net
 
@@ -84,6 +86,23 @@ def torch_points(torch, inp, task, l2) -> dict:
         out.backward()
         loss[r], grad[r] = out.item(), flat_grad(net)
     return {"loss": loss, "grad": grad}
+
+
+def torch_plane_points(torch, plane, points) -> tuple[np.ndarray, np.ndarray]:
+    r"""Loss ``(R,)`` and plane gradient ``(R, 2)`` of ``problems.tanh_net`` at ``points
+    (R, 2)`` by torch: for each :math:`(a, b)` the network with its weights set to
+    :math:`\theta = c + a d_1 + b d_2` (``plane``: :func:`problems.net_plane`), ``MSELoss``
+    backpropagated to :math:`\nabla L(\theta)`, projected on :math:`d_1, d_2`."""
+    f, h = plane.X.shape[1], plane.model.hidden
+    X, y = torch.from_numpy(plane.X.copy()), torch.from_numpy(plane.y.copy())
+    loss, grad = np.zeros(len(points)), np.zeros((len(points), 2))
+    for r, (a, b) in enumerate(points):
+        net = torch_net(torch, plane.center + a * plane.d1 + b * plane.d2, f, h)
+        out = torch_loss(torch, net, "regression", X, y, 0.0)
+        out.backward()
+        g = flat_grad(net)
+        loss[r], grad[r] = out.item(), (g @ plane.d1, g @ plane.d2)
+    return loss, grad
 
 
 def torch_training(torch, inp, task) -> dict:

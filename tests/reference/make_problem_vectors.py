@@ -80,6 +80,35 @@ CASES.update({
 })
 
 
+def _tanh_net(t):
+    """``problems.tanh_net`` in torch: the network of ``problems.net_plane`` as
+    ``Sequential(Linear, Tanh, Linear)`` called with weights :math:`\theta = c + a d_1 + b
+    d_2` built from the rows of ``t`` (``torch.func.functional_call``), so autograd
+    differentiates the MSE through ``a`` and ``b``.  The data and the plane are inputs,
+    read from the engine; the loss and its derivatives are torch's."""
+    from descentlab.engine import problems
+
+    plane = problems.net_plane()
+    f, h = plane.X.shape[1], plane.model.hidden
+    net = torch.nn.Sequential(torch.nn.Linear(f, h), torch.nn.Tanh(),
+                              torch.nn.Linear(h, 1)).double()
+    X, y = torch.from_numpy(plane.X.copy()), torch.from_numpy(plane.y.copy())
+    c, d1, d2 = (torch.from_numpy(v.copy()) for v in (plane.center, plane.d1, plane.d2))
+    out = []
+    for r in range(t.shape[0]):
+        theta = c + t[r, 0] * d1 + t[r, 1] * d2
+        weights = {"0.weight": theta[:f * h].reshape(f, h).T, "0.bias": theta[f * h:f * h + h],
+                   "2.weight": theta[f * h + h:f * h + 2 * h][None], "2.bias": theta[-1:]}
+        z = torch.func.functional_call(net, weights, (X,))[:, 0]
+        out.append(torch.nn.functional.mse_loss(z, y))
+    return torch.stack(out)
+
+
+# after the table above, so the points drawn for the older cases stay the same
+TORCH_SURFACES["tanh_net"] = _tanh_net
+CASES["tanh_net"] = ("tanh_net", {})
+
+
 def torch_loss_and_grad(name, params, points):
     """(loss (R,), grad (R, 2)) of surface ``name`` by torch autograd, float64."""
     t = torch.tensor(points, dtype=torch.float64, requires_grad=True)

@@ -216,7 +216,8 @@ class RaceLab(SurfaceLab):
         return f"Optimizer race on {self.model.problem.replace('_', ' ')}"
 
     def scenes(self) -> dict[str, Scene]:
-        """The course's race scenes: a saddle, Adam vs AdamW, a learning rate too large."""
+        """The course's race scenes: a saddle, Adam vs AdamW, a learning rate too large,
+        a network's two equivalent minima."""
         lr = {**{k: kinds.FIELD_LR[k] for k in kinds.names()}, **self.lr_of}
         base = [Run(k, lr[k]) for k in dict.fromkeys(r.kind for r in self.first_runs)]
         big = [r._replace(lr=r.lr * 10) if r.kind == "Momentum" else r for r in base]
@@ -237,6 +238,14 @@ class RaceLab(SurfaceLab):
                 "a learning rate too large", {"problem": "rosenbrock", "runs": big},
                 "Momentum's η ×10: the steep walls of the valley curve far more than "
                 "2(1+μ)/η allows, and it diverges within a few steps"),
+            "two-minima": Scene(
+                "two minima (tanh net)", {"problem": "tanh_net", "momentum": 0.9,
+                                          "runs": [Run("GD", 0.1), Run("Momentum", 0.02),
+                                                   Run("Adam", 0.05)]},
+                "a 2-unit tanh network's loss on the plane through its minimum (a = 1) and "
+                "its unit-swapped twin (a = −1): GD and Adam settle in the near one, "
+                "Momentum's velocity carries it over the ridge into the twin -- the same "
+                "loss, a different θ"),
         }
 
     def lr_field(self, kind: str):

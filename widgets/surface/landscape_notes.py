@@ -41,6 +41,13 @@ LESSONS = {
                        "run that starts elsewhere settles in a shallower one.",
     "goldstein_price": "Values spanning six orders of magnitude with several local minima: "
                        "fixed step sizes fail — the case for schedules and adaptivity.",
+    "tanh_net": "A real network (2 tanh units, fitted to 24 noisy points) on the plane "
+                "θ = c + a·d₁ + b·d₂ through its minimum θ* (a = 1) and θ* with the two "
+                "hidden units swapped (a = −1): the same function, so two minima of equal "
+                "loss. Their midpoint (0, 0) has both units equal and a far higher loss — "
+                "a convex loss would put it at most at the minima's level, so this loss "
+                "is not convex. The ridge a = 0 bottoms out in a saddle; started on it, "
+                "GD converges to the saddle.",
 }
 """One sentence per surface: the challenge of the field it shows."""
 
