@@ -194,3 +194,27 @@ def test_registered_last_with_its_facts(p):
     with pytest.raises(ValueError, match="has no parameters"):
         P.get("tanh_net", hidden=3)
     assert isinstance(models.mlp(2), models.Model)
+
+
+def test_the_numbers_the_course_quotes(p):
+    """lab/nonconvex.ipynb states these; they must stay true."""
+    s = np.array([[0.0, -0.4355086]])
+    assert p.f_min == pytest.approx(0.01212, rel=1e-3)
+    assert p.loss(np.array([[0.0, 0.0]]))[0] == pytest.approx(0.5476, rel=1e-3)
+    assert p.loss(s)[0] == pytest.approx(0.3580, rel=1e-3)
+    np.testing.assert_allclose(np.linalg.eigvalsh(plane_hessian(p, [1.0, 0.0])),
+                               [0.8456, 5.115], rtol=1e-3)
+    np.testing.assert_allclose(np.linalg.eigvalsh(plane_hessian(p, s[0])), [-1.680, 2.0],
+                               rtol=1e-3)
+    np.testing.assert_allclose(np.linalg.eigvalsh(plane_hessian(p, [0.0, 0.0])),
+                               [-2.402, 2.0], rtol=1e-3)
+    assert p.loss(p.start[None])[0] == pytest.approx(12.18, rel=1e-3)
+    assert np.linalg.eigvalsh(plane_hessian(p, p.start))[0] == pytest.approx(-5.80, rel=1e-3)
+    ends = []
+    for lr in (0.34, 0.35):      # 2/L at the minimum is 0.391, yet GD from θ0 diverges at 0.35
+        theta = p.start[None].copy()
+        with np.errstate(all="ignore"):
+            for _ in range(3000):
+                theta = theta - lr * p.grad(theta)
+        ends.append(p.loss(theta)[0])
+    assert ends[0] == pytest.approx(p.f_min, rel=1e-9) and not ends[1] < 1e3

@@ -119,10 +119,20 @@ DERIVATIONS = {
         "surfaces": ["`bowl`", "`quadratic`", "`booth`", "`matyas`", "`rosenbrock`", "`beale`",
                      "`saddle`", "`monkey_saddle`", "`plateau`", "`himmelblau`",
                      "`six_hump_camel`", "`three_hump_camel`", "`rastrigin`", "`ackley`",
-                     "`styblinski_tang`", "`goldstein_price`"],
+                     "`styblinski_tang`", "`goldstein_price`", "`tanh_net`"],
         "challenges": ["ill-conditioning", "saddle points", "plateaus", "non-convexity",
                        "high dimension", "noisy gradients", "generalization"],
         "saddle escape": [r"y_t = (1 + 2\eta)^t\, y_0"],
+    },
+    "nonconvex": {
+        "convex Hessians": [r"\nabla^2 L = \frac{2}{N}\tilde X^\top \tilde X",
+                            r"\nabla^2 L = \frac1N \tilde X^\top S\, \tilde X",
+                            r"S = \mathrm{diag}\bigl(p_n(1 - p_n)\bigr)"],
+        "swap symmetry": [r"L(\pi\theta) = L(\theta)",
+                          r"L(c) \le \tfrac12 L(\theta^\star) + \tfrac12 L(\pi\theta^\star) = L^\star"],
+        "the plane": [r"\theta(a, b) = c + a\,d_1 + b\,d_2",
+                      r"\frac{\partial L}{\partial a} = d_1^\top \nabla L(\theta)"],
+        "saddle": [r"\partial^2 L/\partial b^2 = \frac{2}{N}\sum_n 1 = 2", "indefinite", "saddle"],
     },
 }
 
@@ -279,6 +289,7 @@ APP_CELLS = {
     "batch_size_explorer()", "race": "race_app()", "landscapes": 'race_app(problem="saddle")',
     "schedules": "schedule_explorer()", "early_stopping": "early_stopping_trainer()",
     "regularization": "regularization_explorer()", "tuning": "tuning_board()",
+    "nonconvex": 'race_app(problem="tanh_net")',
 }
 
 

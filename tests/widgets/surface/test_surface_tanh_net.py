@@ -62,12 +62,16 @@ def test_the_lesson_and_formula_follow_the_surface():
     lab.close()
 
 
-@pytest.mark.parametrize("start", [(0.0, 1.2)])
-def test_a_start_on_the_ridge_stops_at_the_saddle(start):
-    """Clicked onto the ridge a = 0, GD slides to the saddle and the gradient rule calls it
-    converged: the status says so, and the point is not a minimum."""
-    lab = race_app(problem="tanh_net", optimizers=("GD",), lrs={"GD": 0.1})
-    lab.pick_start(*start)
+@pytest.mark.parametrize("how", ["click", "argument"])
+def test_a_start_on_the_ridge_stops_at_the_saddle(how):
+    """Started on the ridge a = 0 (by a click, or race_app's start as lab/nonconvex.ipynb
+    says), GD slides to the saddle and the gradient rule calls it converged: the status says
+    so, and the point is not a minimum."""
+    kw = {"start": (0.0, 1.2)} if how == "argument" else {}
+    lab = race_app(problem="tanh_net", optimizers=("GD",), lrs={"GD": 0.1}, **kw)
+    if how == "click":
+        lab.pick_start(0.0, 1.2)
+    np.testing.assert_array_equal(lab.session.history.params[0], [[0.0, 1.2]])
     while lab.frame(200):
         pass
     theta = lab.session.view().theta[0]
