@@ -289,7 +289,7 @@ APP_CELLS = {
     "batch_size_explorer()", "race": "race_app()", "landscapes": 'race_app(problem="saddle")',
     "schedules": "schedule_explorer()", "early_stopping": "early_stopping_trainer()",
     "regularization": "regularization_explorer()", "tuning": "tuning_board()",
-    "nonconvex": 'race_app(problem="tanh_net")',
+    "nonconvex": 'race_app(problem="tanh_net"',
 }
 
 
