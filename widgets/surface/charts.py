@@ -147,11 +147,10 @@ class LrChart(_Series):
     def configure(self, style: Style) -> None:
         super().configure(style)
         self.colors = tuple(style.colors)
-        self._dropped = None
         plateau = getattr(style.schedule, "name", "") == "reduce_on_plateau"
         self.series.figure.title = self.PLATEAU_TITLE if plateau else self.TITLE
-        if style.plan is None:
-            x, y = np.full((1, 2), np.nan), np.full((1, 2), np.nan)
+        if style.plan is None:             # an empty mark, never a NaN-only line
+            x = y = np.zeros(0)
         else:
             steps, lrs = style.plan
             idx = display_indices(len(steps))
@@ -167,9 +166,9 @@ class LrChart(_Series):
     def draw(self, view) -> None:
         super().draw(view)
         drops = tuple(getattr(view, "drops", ()))
-        if drops == self._dropped:
+        if (drops, self.colors) == self._dropped:
             return
-        self._dropped = drops
+        self._dropped = (drops, self.colors)
         with self.drops.hold_sync():
             self.drops.x = np.array([d[0] + 1 for d in drops], dtype=np.float64)
             self.drops.y = np.array([d[3] for d in drops], dtype=np.float64)

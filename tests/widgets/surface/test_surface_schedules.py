@@ -225,6 +225,7 @@ def test_plateau_scene_drops_the_rate_as_torch_does_and_draws_the_drops():
     lab.flush()
     chart = lab.charts["lr"]
     assert chart.series.figure.title == chart.PLATEAU_TITLE
+    assert np.size(chart.plan.x) == 0 == np.size(chart.plan.y)   # no plan: an empty mark
     np.testing.assert_array_equal(chart.drops.x, [d[0] + 1 for d in drops])
     np.testing.assert_array_equal(chart.drops.y, [s.history.lr[d[0] + 1, d[1]] for d in drops])
     colors = lab.style().colors
