@@ -34,6 +34,17 @@ a pure function of ``(seed, t)``, with :math:`\sigma` a scalar or one value per 
 records' ``grad`` is :math:`\tilde g_t` (what the optimizer saw), ``true_grad`` is
 :math:`\nabla L(\theta_t)`; ``grad_tol`` tests the true gradient.  Noise lets a run leave
 a point where the true gradient vanishes, such as the saddle of ``saddle`` at the origin.
+
+Reduce-on-plateau (``init_run(..., plateau=plateau(factor=0.5, patience=5))``,
+``run(..., plateau=...)``) is torch's ``ReduceLROnPlateau`` stepped on each run's own loss:
+after every step :math:`t` with :math:`t \bmod k = 0` (``every`` = :math:`k`),
+``scheduler.step(L(θ_t))``, the same state machine as the trainer's
+(:func:`.callbacks.plateau_update`, one state per run).  A reduction changes the rate from
+step :math:`t + 1` on: the optimizer's per-run ``lr_scale`` becomes
+:math:`\eta^{\mathrm{plateau}} / \eta_0` (:func:`.optimizers.set_lr_scale`), so with a
+schedule the rate is :math:`\eta(t)\,\eta^{\mathrm{plateau}}/\eta_0` and with a constant
+rate it is torch's plateau rate.  Each reduction is a record's ``plateau_lr`` change and
+becomes a :class:`History` event ``"plateau_lr"`` (step :math:`t`, old -> new, the runs).
 """
 
 from __future__ import annotations
@@ -43,9 +54,10 @@ from typing import Any, NamedTuple
 
 import numpy as np
 
+from . import callbacks as cb
 from .batching import as_seed
 from .checks import check_int, hparam
-from .optimizers import current_lr
+from .optimizers import current_lr, set_lr_scale
 from .records import (
     STOP_REASONS,
     Buffers,
@@ -57,7 +69,8 @@ from .records import (
 )
 
 __all__ = ["Stopping", "RunState", "StepRecord", "History", "init_run", "step_run", "run",
-           "start_record", "STOP_REASONS"]
+           "start_record", "STOP_REASONS", "Plateau", "PlateauRun", "plateau", "PLATEAU_LATEX",
+           "PLATEAU_EVENT"]
 
 class Stopping(NamedTuple):
     """Per-run stopping rules. A run stops at the first rule it meets.
@@ -73,6 +86,64 @@ class Stopping(NamedTuple):
     def validated(self) -> Stopping:
         """This rule set with every field checked; ValueError naming the bad one."""
         return _check_stopping(self)
+
+
+class Plateau(NamedTuple):
+    """Reduce-on-plateau on a surface: ``rule`` (:func:`.callbacks.reduce_on_plateau`)
+    stepped on every run's loss after each ``every``-th step (built by :func:`plateau`)."""
+
+    rule: cb.ReduceOnPlateau
+    every: int = 1
+
+
+class PlateauRun(NamedTuple):
+    """The plateau part of a :class:`RunState`: its ``config``, the per-run ``state``
+    (:class:`.callbacks.PlateauState`: lr, best, bad_epochs, cooldown_counter,
+    reductions) and ``lr0 (R,)``, the rates it started from."""
+
+    config: Plateau
+    state: cb.PlateauState
+    lr0: np.ndarray
+
+
+PLATEAU_EVENT = "plateau_lr"
+"""The :class:`History` event of a reduction: ``plateau_lr`` old -> new after step t."""
+
+PLATEAU_LATEX = (r"t \bmod k = 0:\ v = L(\theta_t);\ "
+                 r"v < v^\ast(1-\tau)\ (\text{rel})\ \text{or}\ v < v^\ast - \tau\ "
+                 r"(\text{abs}) \Rightarrow v^\ast \leftarrow v,\ n \leftarrow 0;\ "
+                 r"\text{else } n \leftarrow n + 1;\ n > p \Rightarrow "
+                 r"\eta \leftarrow \max(\gamma\,\eta,\ \eta_{\min})")
+r"""The plateau rule in the lab's notation (:math:`k` = every, :math:`\tau` = threshold,
+:math:`p` = patience, :math:`\gamma` = factor); cooldown and eps as in :func:`plateau`."""
+
+
+def plateau(factor=0.1, patience=10, threshold=1e-4, threshold_mode: str = "rel",
+            cooldown=0, min_lr=0.0, eps=1e-8, every: int = 1) -> Plateau:
+    r"""Reduce-on-plateau driven by each run's loss: ``torch.optim.lr_scheduler.
+    ReduceLROnPlateau(optimizer, mode="min", factor, patience, threshold, threshold_mode,
+    cooldown, min_lr, eps)`` with ``scheduler.step(L(θ_t))`` after every ``every``-th step.
+
+    The watched value is the loss, so the mode is ``"min"``: a step is better when
+    :math:`L(\theta_t) < v^\ast(1 - \tau)` (``rel``) or :math:`< v^\ast - \tau` (``abs``),
+    :math:`v^\ast` the best so far; after more than ``patience`` evaluations without a
+    better one :math:`\eta \leftarrow \max(\gamma\eta, \eta_{\min})` (kept only if it falls
+    by more than ``eps``), then ``cooldown`` evaluations in which the count stays 0
+    (:func:`.callbacks.reduce_on_plateau`, the defaults are torch's).  ValueError names a
+    bad argument and its range.
+    """
+    rule = cb.reduce_on_plateau("min", factor, patience, threshold, threshold_mode, cooldown,
+                                min_lr, eps, metric="loss")
+    return Plateau(rule, check_int(every, "every", 1))
+
+
+def _check_plateau(value) -> Plateau | None:
+    if value is None or isinstance(value, Plateau):
+        return value
+    if isinstance(value, cb.ReduceOnPlateau):
+        return Plateau(value, 1)
+    raise ValueError(f"plateau must be None, runner.plateau(...) or "
+                     f"callbacks.reduce_on_plateau(...); got {value!r}")
 
 
 def _fast_ok(x, lo_open: bool) -> bool:
@@ -116,6 +187,7 @@ class RunState(NamedTuple):
     grad_noise: Any = None    # sigma: None (no noise), a float or (R,) per run
     noise_seed: int = 0       # the noise of step t is default_rng([noise_seed, t])
     true_grad: np.ndarray | None = None  # (R, D) the noiseless gradient (None: = grad)
+    plateau: PlateauRun | None = None    # reduce-on-plateau (None: off)
 
 
 class StepRecord(NamedTuple):
@@ -133,6 +205,8 @@ class StepRecord(NamedTuple):
     #                                         "loss_below" for a "diverged" stop, else ""
     true_grad: np.ndarray | None = None    # (R, D) noiseless gradient at params (= grad
     #                                         without gradient noise)
+    plateau_lr: np.ndarray | None = None   # (R,) reduce-on-plateau's rate after this step
+    #                                         (in force from the next step); None: off
 
 
 DEFAULT_STOPPING = Stopping()  # no tolerance, no step limit, max_loss 1e12 (immutable)
@@ -188,7 +262,8 @@ def _stop(reason, stop_step, newly, name, step):
 # ---------------------------------------------------------------------------- step API
 
 def init_run(problem, optimizer, start, runs: int | None = None,
-             stopping: Stopping = DEFAULT_STOPPING, *, grad_noise=None, seed=0) -> RunState:
+             stopping: Stopping = DEFAULT_STOPPING, *, grad_noise=None, seed=0,
+             plateau=None) -> RunState:
     r"""The state at step 0: ``start`` broadcast to ``(R, D)``, its loss, gradient and the
     optimizer's initial state.  ``grad_noise`` :math:`\sigma` (a scalar or ``(R,)``, >= 0;
     None = off) and ``seed`` (int or Generator) add gradient noise (module docstring).
@@ -197,8 +272,12 @@ def init_run(problem, optimizer, start, runs: int | None = None,
     from ``optimizer.runs`` (hyperparameter arrays) or from ``runs``; they must agree.
     Rules of ``stopping`` that apply at the start (a non-finite or too large start loss,
     ``grad_tol``, ``max_steps == 0``) already stop runs at step 0.
+    ``plateau`` (:func:`plateau`, or a :func:`.callbacks.reduce_on_plateau` config
+    evaluated every step) reduces each run's rate on its own loss (module docstring); it
+    needs an optimizer with a learning rate.
     """
     stopping = _check_stopping(stopping)
+    plateau = _check_plateau(plateau)
     x = np.asarray(start, dtype=np.float64)
     if x.ndim not in (1, 2) or x.shape[-1] < 1 or (x.ndim == 2 and x.shape[0] < 1):
         raise ValueError(f"start must have shape (D,) or (R, D) with R, D >= 1, got shape "
@@ -247,7 +326,37 @@ def init_run(problem, optimizer, start, runs: int | None = None,
         active = np.zeros(R, dtype=bool)
     return RunState(0, params, loss, grad, opt_state, active, reason, stop_step, detail,
                     sigma, int(seed) if sigma is not None else 0,
-                    true_grad if sigma is not None else None)
+                    true_grad if sigma is not None else None,
+                    _plateau_start(plateau, opt_state, R))
+
+
+def _plateau_start(config: Plateau | None, opt_state, R: int) -> PlateauRun | None:
+    if config is None:
+        return None
+    try:
+        lr0 = np.array(current_lr(opt_state), dtype=np.float64)
+    except ValueError:
+        raise ValueError("plateau needs an optimizer with a learning rate "
+                         "(scale_by_learning_rate inside)") from None
+    for name, value in config.rule._asdict().items():
+        if isinstance(value, np.ndarray) and value.shape[0] != R:
+            raise ValueError(f"plateau {name} has {value.shape[0]} values but there are {R} "
+                             f"runs; give a scalar or an array of length {R}")
+    return PlateauRun(config, cb.plateau_init(config.rule, lr0), lr0)
+
+
+def _plateau_step(pl: PlateauRun, t: int, loss, live, opt_state):
+    """``(PlateauRun, opt_state)`` after step ``t``: ``scheduler.step(L(θ_t))`` for the
+    ``live`` runs when ``t`` is a multiple of ``every``; a changed rate goes into the
+    optimizer's ``lr_scale`` (from step t + 1 on)."""
+    if t % pl.config.every:
+        return pl, opt_state
+    new = cb.plateau_update(pl.config.rule, pl.state, loss, live)
+    if np.any(new.lr != pl.state.lr):
+        with np.errstate(divide="ignore", invalid="ignore"):
+            scale = np.where(pl.lr0 > 0, new.lr / pl.lr0, 1.0)
+        opt_state = set_lr_scale(opt_state, scale)
+    return pl._replace(state=new), opt_state
 
 
 def _noise(sigma, seed: int, t: int, shape) -> np.ndarray:
@@ -260,11 +369,13 @@ def _noise(sigma, seed: int, t: int, shape) -> np.ndarray:
 def start_record(state: RunState) -> StepRecord:
     """The record of step 0 (or of any state, with a zero update)."""
     R = state.params.shape[0]
+    pl = getattr(state, "plateau", None)
     return StepRecord(state.step, state.params, state.loss, state.grad,
                       _lr(state.opt_state, R), np.zeros_like(state.params),
                       state.active, state.stop_reason, state.stop_step, state.opt_state,
                       _detail(state),
-                      state.grad if state.true_grad is None else state.true_grad)
+                      state.grad if state.true_grad is None else state.true_grad,
+                      None if pl is None else pl.state.lr)
 
 
 def step_run(problem, optimizer, state: RunState,
@@ -325,12 +436,17 @@ def step_run(problem, optimizer, state: RunState,
         if max_steps is not None and t >= max_steps:
             reason, stop_step = _stop(reason, stop_step, still, "max_steps", t)
             still = np.zeros(R, dtype=bool)
+    lr_used = _lr(opt_state, R)
+    pl = state.plateau
+    if pl is not None:
+        pl, opt_state = _plateau_step(pl, t, loss, still, opt_state)
     noisy = state.grad_noise is not None
     new_state = RunState(t, new_params, loss, new_grad, opt_state, still, reason, stop_step,
                          detail, state.grad_noise, state.noise_seed,
-                         true_grad if noisy else None)
-    record = StepRecord(t, new_params, loss, new_grad, _lr(opt_state, R), updates, still,
-                        reason, stop_step, opt_state, detail, true_grad)
+                         true_grad if noisy else None, pl)
+    record = StepRecord(t, new_params, loss, new_grad, lr_used, updates, still,
+                        reason, stop_step, opt_state, detail, true_grad,
+                        None if pl is None else pl.state.lr)
     return new_state, record
 
 
@@ -348,9 +464,9 @@ def _freeze(keep, new, state):
 
 
 def run(problem, optimizer, start, steps: int, *, grad_tol=None, loss_tol=None,
-        max_loss=1e12, runs=None, grad_noise=None, seed=0):
+        max_loss=1e12, runs=None, grad_noise=None, seed=0, plateau=None):
     """Generator of StepRecord: step 0 (the start) then steps 1..steps (``grad_noise``,
-    ``seed``: gradient noise, see the module docstring).
+    ``seed``: gradient noise; ``plateau``: reduce-on-plateau; see the module docstring).
 
     Stops early when every run has stopped (see the module docstring for the rules).
     Each record's arrays are fresh: holding on to them is safe.
@@ -358,7 +474,7 @@ def run(problem, optimizer, start, steps: int, *, grad_tol=None, loss_tol=None,
     steps = check_int(steps, "steps", 0)
     stopping = Stopping(steps, grad_tol, loss_tol, max_loss).validated()
     state = init_run(problem, optimizer, start, runs, stopping, grad_noise=grad_noise,
-                     seed=seed)
+                     seed=seed, plateau=plateau)
     return _stream(problem, optimizer, state, stopping)
 
 
@@ -378,6 +494,8 @@ class History(EventLog):
     ``append`` is amortized O(R D).  Array properties are read-only views of the filled
     part.  Live tuning goes in as events: ``add_event(step, param, old, new, runs=None)``
     and ``events`` (:class:`.records.Event`), exported as the CSV column ``events``.
+    A record whose ``plateau_lr`` differs from the previous record's adds the event
+    :data:`PLATEAU_EVENT` (step, old ``(R,)``, new ``(R,)``, the runs reduced) by itself.
     """
 
     _FIELDS = ("params", "loss", "grad", "lr", "update", "active")
@@ -388,6 +506,7 @@ class History(EventLog):
         self.stop_reason = np.zeros(0, dtype=object)
         self.stop_step = np.zeros(0, dtype=np.int64)
         self.stop_detail = np.zeros(0, dtype=object)
+        self._plateau_lr: np.ndarray | None = None
         for r in records:
             self.append(r)
 
@@ -423,6 +542,15 @@ class History(EventLog):
         detail = getattr(record, "stop_detail", None)
         self.stop_detail = np.full(R, "", dtype=object) if detail is None else \
             np.array(detail, dtype=object)
+        plateau_lr = getattr(record, "plateau_lr", None)
+        if plateau_lr is not None:
+            plateau_lr = np.array(plateau_lr, dtype=np.float64)
+            before = self._plateau_lr
+            if before is not None and before.shape == plateau_lr.shape:
+                cut = np.flatnonzero(plateau_lr != before)
+                if cut.size:
+                    self.add_event(record.step, PLATEAU_EVENT, before, plateau_lr, cut)
+            self._plateau_lr = plateau_lr
 
     def _last_step(self) -> int:
         return int(self._store.view("step")[-1])

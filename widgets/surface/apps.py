@@ -74,8 +74,12 @@ def schedule_explorer(kind: str = "Momentum", schedule: str = "cosine", lr: floa
     """The learning-rate curve next to the training it drives.
 
     Every run follows the chosen schedule (torch's ``lr_scheduler`` values) from its own
-    peak lr; with ``compare`` there are two runs, at ``lr`` and ``lr / 4``.  The lr chart
-    draws the rate each run used; a schedule change after the runs ended re-runs them.
+    peak lr; with ``compare`` there are two runs, at ``lr`` and ``lr / 4``.  ``schedule``
+    is one of :data:`.build.SCHEDULES`: the engine's schedules of the step, or
+    ``"reduce_on_plateau"`` (torch's ``ReduceLROnPlateau`` stepped on each run's loss).
+    Every argument of the selected schedule is a control; a new schedule or argument
+    re-runs the runs from step 0 to the step shown.  The lr chart draws the rate each run
+    used (plateau drops dotted); the schedule panel states the formula with its values.
     """
     params = {"condition": condition, "angle": angle} if problem == "quadratic" else {}
     runs = [Run(kind, lr), Run(kind, lr / 4)] if compare else [Run(kind, lr)]

@@ -7,7 +7,8 @@ r"""The surface labs' convergence charts: ``configure(style)``, ``draw(view)``, 
 * :class:`TraceChart` -- :math:`\theta_{t,1}` (solid) and :math:`\theta_{t,2}` (faint);
 * :class:`NormChart` -- :math:`\lVert u_t\rVert` on a log axis;
 * :class:`LrChart` -- the learning rate each run actually used, step by step (from the
-  history: schedules and live changes as they happened).
+  history: schedules and live changes as they happened), a dot at the first step of each
+  reduce-on-plateau drop.
 
 :class:`Style` is what ``configure`` receives (the runs' colours and labels, the
 surface); the ``view`` is a :class:`~.session.View`.  The surface figure is in
@@ -45,6 +46,7 @@ class Style(NamedTuple):
     tolerance: float
     criterion: str       # "L − L* ≤ 1e-06" or "‖∇L‖ ≤ 1e-06"
     plan: tuple | None = None  # (steps, (R, n)) the schedule's lr for the steps ahead
+    schedule: object = None    # build.ScheduleInfo of a schedule lab (None elsewhere)
 
 
 def loss_gap(loss, f_min):
@@ -122,22 +124,33 @@ class NormChart(_Series):
 
 class LrChart(_Series):
     """The learning rate η_t each run used (schedules and live changes included), and --
-    dashed, faint -- what the schedule gives the steps still ahead (``style.plan``)."""
+    dashed, faint -- what the schedule gives the steps still ahead (``style.plan``); for
+    reduce-on-plateau (no plan: it depends on the losses to come) a dot marks each drop at
+    the first step that used the lower rate (``view.drops``)."""
+
+    TITLE = "learning rate η_t (as used; dashed: ahead)"
+    PLATEAU_TITLE = "learning rate η_t as used (dots: plateau drops)"
 
     def __init__(self, log: bool = False, **size):
-        super().__init__("learning rate η_t (as used; dashed: ahead)", "η_t", log=log,
-                         **size)
+        super().__init__(self.TITLE, "η_t", log=log, **size)
         if not log:
             self.series.ay.tick_format = ".2g"
         sc = {"x": self.series.sx, "y": self.series.sy}
         self.plan = bq.Lines(x=np.full((1, 2), np.nan), y=np.full((1, 2), np.nan),
                              scales=sc, line_style="dashed", stroke_width=1.5)
-        self.series.figure.marks = [self.plan, *self.series.figure.marks]
+        self.drops = bq.Scatter(x=np.zeros(0), y=np.zeros(0), scales=sc, default_size=60,
+                                stroke="white", stroke_width=1.0)
+        self.series.figure.marks = [self.plan, *self.series.figure.marks, self.drops]
+        self.colors: tuple = ()
+        self._dropped = None
 
     def configure(self, style: Style) -> None:
         super().configure(style)
-        if style.plan is None:
-            x, y = np.full((1, 2), np.nan), np.full((1, 2), np.nan)
+        self.colors = tuple(style.colors)
+        plateau = getattr(style.schedule, "name", "") == "reduce_on_plateau"
+        self.series.figure.title = self.PLATEAU_TITLE if plateau else self.TITLE
+        if style.plan is None:             # an empty mark, never a NaN-only line
+            x = y = np.zeros(0)
         else:
             steps, lrs = style.plan
             idx = display_indices(len(steps))
@@ -149,6 +162,17 @@ class LrChart(_Series):
 
     def rows(self, view):
         return view.lr.T
+
+    def draw(self, view) -> None:
+        super().draw(view)
+        drops = tuple(getattr(view, "drops", ()))
+        if (drops, self.colors) == self._dropped:
+            return
+        self._dropped = (drops, self.colors)
+        with self.drops.hold_sync():
+            self.drops.x = np.array([d[0] + 1 for d in drops], dtype=np.float64)
+            self.drops.y = np.array([d[3] for d in drops], dtype=np.float64)
+            self.drops.colors = [self.colors[d[1]] for d in drops] or ["#000000"]
 
 
 class SpeedBars:

@@ -24,7 +24,8 @@ from descentlab.widgets.ui.traits import RunChoice, refused, validates
 
 from .build import Built, build
 
-__all__ = ["Run", "Config", "SurfaceModel", "sweep_runs", "RESTARTS", "TUNING", "STOPPING"]
+__all__ = ["Run", "Config", "SurfaceModel", "sweep_runs", "RESTARTS", "TUNING", "STOPPING",
+           "RERUNS"]
 
 
 class Run(NamedTuple):
@@ -64,10 +65,13 @@ RESTARTS = ("problem", "problem_params", "start", "seed", "sweep", "grad_noise")
 """Fields that change what a run *is*: a change restarts (so do new kinds or a new
 number of runs)."""
 
-TUNING = ("momentum", "b1", "b2", "alpha", "rho", "weight_decay", "schedule",
-          "schedule_params")
+TUNING = ("momentum", "b1", "b2", "alpha", "rho", "weight_decay")
 """Fields tuned live (with the runs' learning rates): recorded as events, never
 relabelling the past."""
+
+RERUNS = ("schedule", "schedule_params")
+"""The schedule and its arguments: a change re-runs the runs from step 0 to the step
+shown, so every rate on the lr chart is the new schedule's (its curve is never a splice)."""
 
 STOPPING = ("max_steps", "grad_tol", "loss_tol", "max_loss", "tolerance")
 """Convergence criteria: applied live, stated in each stop's explanation."""
@@ -253,6 +257,13 @@ class SurfaceModel(RunChoice):
     def set_kind_lr(self, kind: str, lr: float) -> None:
         """Change the learning rate of every run of ``kind`` (a race's slider)."""
         self.runs = [r._replace(lr=float(lr)) if r.kind == kind else r for r in self.runs]
+
+    def set_schedule(self, name: str, params: dict | None = None) -> None:
+        """Another schedule with its own arguments (``params``, default: none overridden),
+        validated together: the old schedule's arguments never meet the new one."""
+        with self.hold_trait_notifications():
+            self.schedule = name
+            self.schedule_params = dict(params or {})
 
     def set_kind(self, kind: str) -> None:
         """Every run becomes ``kind`` at its own learning rate (a sweep's optimizer)."""

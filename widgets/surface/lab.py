@@ -20,18 +20,19 @@ import ipywidgets as W
 import numpy as np
 import traitlets as T
 
-from descentlab.engine import kinds, problems, schedules
+from descentlab.engine import kinds, problems
 from descentlab.widgets.core.lab import Lab, Layout, Scene
-from descentlab.widgets.ui.controls import BOX, STYLE, field
-from descentlab.widgets.ui.format import num
+from descentlab.widgets.ui.controls import BOX, STYLE, Field, field
+from descentlab.widgets.ui.format import num, shown_value
 from descentlab.widgets.ui.palette import ramp_colors
+from descentlab.widgets.ui.parse import parse_ints
 
-from .build import lr_plan
+from .build import CHOICES, PLATEAU, SCHEDULES, describe, editable, lr_plan
 from .charts import LossChart, LrChart, NormChart, SpeedBars, Style, TraceChart
 from .colors import kind_color
 from .config import Config, Run, SurfaceModel, sweep_runs
 from .landscape_notes import lesson
-from .panels import MathPanel
+from .panels import SYMBOLS, MathPanel, SchedulePanel
 from .session import SurfaceSession
 from .surface_chart import SurfaceChart
 
@@ -63,9 +64,9 @@ class SurfaceLab(Lab):
                 "norm": NormChart, "lr": lambda: LrChart(log=lr_log)}
         for name in tabs:
             self.charts[name] = make[name]()
-        self.panels = {"math": MathPanel()} if math else {}
+        self.panels = self.make_panels() if math else {}
         self.layout = Layout(left=("surface",), tabs=[(TAB_TITLES[n], n) for n in tabs],
-                             bottom=("math",))
+                             bottom=tuple(self.panels))
         self.picker = W.Dropdown(description="inspect run", style=STYLE, layout=BOX)
         self.lesson = W.HTMLMath(layout=W.Layout(max_width="900px"))
         self.model.observe(self._edited, _EDITS)
@@ -75,6 +76,14 @@ class SurfaceLab(Lab):
     def heading(self) -> str:
         """The heading: what is on screen (a subclass names its surface or topic)."""
         return self.title
+
+    def make_panels(self) -> dict:
+        """The text panels under the transport, in order (the equations by default)."""
+        return {"math": MathPanel()}
+
+    def schedule_info(self):
+        """What the schedule panel says (None: a lab without one)."""
+        return None
 
     # ---- the style every chart receives
 
@@ -94,7 +103,7 @@ class SurfaceLab(Lab):
         start = tuple(s.history.params[0, 0, :2])
         plan = lr_plan(cfg, s.step) if "lr" in self.charts else None
         return Style(ks, tuple(s.labels), tuple(colors), title, ramp, p, start, p.f_min,
-                     cfg.tolerance, crit, plan)
+                     cfg.tolerance, crit, plan, self.schedule_info())
 
     def configure(self) -> None:
         """Give the charts the style; refresh the run picker and the words."""
@@ -372,14 +381,90 @@ class SweepLab(SurfaceLab):
                       f"η &lt; 2(1+μ)/L = <b>{num(hb)}</b></span>")
 
 
+class ParamField(Field):
+    """One argument of the selected schedule: a control showing the value the engine
+    builds now (``describe``), its own error line beneath.  An edit goes into
+    ``schedule_params`` (validated by building the schedule); a rejected value shows the
+    engine's message here and the control snaps back to the last good value."""
+
+    def __init__(self, model: SurfaceModel, schedule: str, name: str, value):
+        self.model, self.schedule, self.name = model, schedule, name
+        sym = SYMBOLS.get(name, "")
+        label = name if not sym or len(name) > 12 else f"{name} {_plain(sym)}"
+        kw = {"description": label, "style": STYLE, "layout": BOX}
+        if name in CHOICES:
+            control, self.convert = W.Dropdown(options=CHOICES[name], **kw), str
+        elif isinstance(value, bool):
+            control, self.convert = W.Checkbox(indent=False, **kw), bool
+        elif isinstance(value, list):
+            control = W.Text(continuous_update=False, **kw)
+            self.convert = lambda text: parse_ints(text, name)
+        elif isinstance(value, int):
+            control, self.convert = W.IntText(**kw), int
+        else:
+            control, self.convert = W.FloatText(**kw), float
+        control.tooltip = f"torch's {name}"
+        super().__init__(control)
+        self._busy = False
+        self.refresh()
+        control.observe(self._pushed, "value")
+
+    def current(self):
+        values = dict(describe(self.model.config()).values)
+        v = values.get(self.name)
+        if self.name == "step_size_down" and v is None:
+            v = values.get("step_size_up")          # torch: None means = step_size_up
+        return v
+
+    def refresh(self) -> None:
+        """Show the value the engine builds now (not an edit: not pushed back)."""
+        if self.model.schedule != self.schedule:
+            return
+        v = self.current()
+        shown = ", ".join(map(str, v)) if isinstance(v, list) else shown_value(v)
+        self._busy = True
+        try:
+            self.control.value = shown
+        finally:
+            self._busy = False
+
+    def _pushed(self, change) -> None:
+        if self._busy or self.model.schedule != self.schedule:
+            return
+        try:
+            value = self.convert(change["new"])
+            self.model.schedule_params = {**self.model.schedule_params, self.name: value}
+        except (T.TraitError, ValueError, TypeError) as err:
+            self.errors.show(str(err))
+            self.refresh()
+        else:
+            self.errors.clear()
+
+
+def _plain(sym: str) -> str:
+    """A formula symbol for a control's label (LaTeX commands to letters)."""
+    for a, b in ((r"\gamma", "γ"), (r"\tau", "τ"), (r"\varepsilon", "ε"),
+                 (r"\eta_{\min}", "η_min"), (r"\eta", "η")):
+        sym = sym.replace(a, b)
+    return sym if "\\" not in sym and "{" not in sym else ""
+
+
 class ScheduleLab(SurfaceLab):
-    """Runs driven by a learning-rate schedule; the lr chart shows what each run used."""
+    """Runs driven by a learning-rate schedule; the lr chart shows what each run used.
+    Every argument of the selected schedule is a control; changing the schedule swaps
+    them; an edit re-runs the runs from step 0 under the new values."""
 
     def heading(self) -> str:
         return "Learning-rate schedules"
 
+    def make_panels(self) -> dict:
+        return {"schedule": SchedulePanel(), "math": MathPanel()}
+
+    def schedule_info(self):
+        return describe(self.session.cfg)
+
     def scenes(self) -> dict[str, Scene]:
-        """The course's schedule scenes: cosine, one-cycle, step decay."""
+        """The course's schedule scenes: cosine, one-cycle, step decay, reduce-on-plateau."""
         return {
             "cosine": Scene("cosine", {"schedule": "cosine"},
                             "η_t at t = T/2 is exactly half the peak; the decay is fastest "
@@ -390,15 +475,85 @@ class ScheduleLab(SurfaceLab):
             "step-decay": Scene("step decay", {"schedule": "step"},
                                 "the lr halves every quarter of the run: look for a kink in "
                                 "the loss at each drop"),
+            "plateau": Scene("reduce on plateau", PLATEAU_SCENE,
+                             PLATEAU_NOTE),
         }
 
     def controls(self) -> list[W.Widget]:
-        """Schedule, optimizer, the inspected run's lr, criteria."""
-        f = self.field
+        """Schedule, its every argument, optimizer, the inspected run's lr, criteria."""
+        self.params_box = W.VBox()
+        self.param_fields: dict[str, dict[str, ParamField]] = {}
+        self.params_note = W.HTML()
+        self._swap_params()
+        m = self.model
+        m.observe(lambda _: self._swap_params(), "schedule")
+        m.observe(lambda _: self._refresh_params(), ["schedule_params", "max_steps"])
+        self.schedule_menu = self.schedule_control()
         return [
-            f(W.Dropdown(options=schedules.names(), description="schedule", style=STYLE,
-                         layout=BOX), "schedule"),
+            self.schedule_menu,
+            W.HTML("<b>schedule arguments</b> (an edit re-runs from step 0)"),
+            self.params_note, self.params_box,
             self.kind_control(), self.inspect_control(), self.lr_box(), *self.common(),
-            W.HTML("<span style='color:#555'>a schedule change after the runs ended "
-                   "re-runs them under the new schedule</span>"),
         ]
+
+    def schedule_control(self) -> Field:
+        """The schedule menu; a new schedule starts from its own default arguments."""
+        m = self.model
+        box = Field(W.Dropdown(options=SCHEDULES, value=m.schedule, description="schedule",
+                               style=STYLE, layout=BOX))
+        busy = {"on": False}
+
+        def show(name):
+            busy["on"] = True
+            try:
+                box.control.value = name
+            finally:
+                busy["on"] = False
+
+        def pushed(change):
+            if busy["on"] or change["new"] == m.schedule:
+                return
+            try:
+                m.set_schedule(change["new"])
+            except (T.TraitError, ValueError) as err:
+                box.errors.show(str(err))
+                show(m.schedule)
+            else:
+                box.errors.clear()
+
+        box.control.observe(pushed, "value")
+        m.observe(lambda c: show(c["new"]), "schedule")
+        return box
+
+    def _swap_params(self) -> None:
+        """The controls of the selected schedule's arguments (built once per schedule)."""
+        name = self.model.schedule
+        fields = self.param_fields.get(name)
+        if fields is None:
+            values = dict(describe(self.model.config()).values)
+            fields = self.param_fields[name] = {
+                k: ParamField(self.model, name, k, values.get(k, values.get("step_size_up")))
+                for k in editable(name)}
+        self.params_box.children = list(fields.values())
+        for f in fields.values():
+            f.errors.clear()
+            f.refresh()
+        self.params_note.value = (
+            "<span style='color:#555'>each run's own lr η is the peak "
+            "(<i>lr η (inspected)</i>)</span>" if name != PLATEAU else
+            "<span style='color:#555'>watches each run's loss L(θ_t), mode min; starts "
+            "from each run's lr</span>")
+
+    def _refresh_params(self) -> None:
+        for f in self.param_fields.get(self.model.schedule, {}).values():
+            f.refresh()
+
+
+PLATEAU_SCENE = {"schedule": "reduce_on_plateau",
+                 "schedule_params": {"factor": 0.5, "patience": 10, "cooldown": 5,
+                                     "min_lr": 1e-4},
+                 "grad_noise": 1.0}
+PLATEAU_NOTE = ("gradient noise σ = 1 holds the loss on a noise floor; after more than 10 steps "
+                "without a loss 0.01% below the best the rate halves (then 5 steps of "
+                "cooldown, never below min_lr = 10⁻⁴) and the floor sinks: dots on the "
+                "learning-rate tab mark each drop")

@@ -23,7 +23,8 @@ import numpy as np
 from descentlab.engine import kinds
 from descentlab.widgets.ui.format import num, tex, vec
 
-__all__ = ["MathPanel", "RULES", "equations", "numbers_table"]
+__all__ = ["MathPanel", "SchedulePanel", "RULES", "SYMBOLS", "equations", "numbers_table",
+           "schedule_html", "schedule_now_html"]
 
 CUSTOM_RULE = r"\theta_t = \theta_{t-1} + u_t\quad(u_t\text{: your step function})"
 """A student's own optimizer: the update it returned, which always holds."""
@@ -155,3 +156,86 @@ class MathPanel:
         self.head.value = head
         self.math.value = equations(ins)
         self.numbers.value = numbers_table(ins, self.f_min)
+
+
+SYMBOLS = {"gamma": r"\gamma", "step_size": "s", "milestones": "m_i", "T_max": "T",
+           "eta_min": r"\eta_{\min}", "start_factor": "a", "end_factor": "b",
+           "total_iters": "n", "base_lr_ratio": r"\eta_{\mathrm{base}}/\eta_{\max}",
+           "step_size_up": "u", "step_size_down": "d", "mode": "s_t", "pct_start": "p",
+           "div_factor": r"\eta_{\max}/\eta_0", "final_div_factor": r"\eta_0/\eta_{\min}",
+           "anneal_strategy": "", "three_phase": "", "warmup_steps": "w", "total_steps": "T",
+           "T_0": "T_0", "T_mult": r"T_{\mathrm{mult}}", "factor": r"\gamma",
+           "patience": "p", "threshold": r"\tau", "threshold_mode": "", "cooldown": "",
+           "min_lr": r"\eta_{\min}", "eps": r"\varepsilon", "every": "k"}
+"""How each schedule argument is written in the formulas (``""``: by its name only)."""
+
+
+def _shown(v) -> str:
+    if isinstance(v, bool):
+        return str(v)
+    if isinstance(v, float):
+        return num(v)
+    if isinstance(v, (list, tuple)):
+        return ", ".join(_shown(x) for x in v) or "none"
+    return html.escape(str(v))
+
+
+def schedule_html(info) -> str:
+    """The schedule's formula (the engine's LaTeX) with every argument's value now."""
+    if info is None:
+        return ""
+    name = "reduce-on-plateau" if info.name == "reduce_on_plateau" else info.name
+    rows = []
+    for k, v in info.values:
+        sym = SYMBOLS.get(k, "")
+        if k == "step_size_down" and v is None:
+            v = dict(info.values).get("step_size_up")
+        rows.append(f"${sym}$ = {_shown(v)} (<code>{html.escape(k)}</code>)" if sym else
+                    f"<code>{html.escape(k)}</code> = {_shown(v)}")
+    lrs = ", ".join(num(x) for x in info.lrs)
+    peak = ("η = each run's rate at the start" if info.name == "reduce_on_plateau"
+            else "η (η_max) = each run's own lr")
+    where = "; ".join(rows) if rows else "no argument besides η"
+    return (f"<div style='font-size:15px'><b>schedule: {html.escape(name)}</b>"
+            f"$${info.latex}$$<div>where {where}; {peak}: {lrs}</div>"
+            f"<div style='color:#555'>torch: <code>{html.escape(info.torch)}</code></div>"
+            f"</div>")
+
+
+def schedule_now_html(view) -> str:
+    """The rate each run used at the shown step, every plateau drop so far and (for
+    reduce-on-plateau) the state of the rule after the latest step."""
+    if view.lr_now is None:
+        return ""
+    used = ", ".join(f"run {r + 1}: {num(x)}" for r, x in enumerate(view.lr_now))
+    out = [f"<div>η used by step {view.step}: {used}</div>"]
+    if view.plateau is not None:
+        per_run: dict[int, list] = {}
+        for d in view.drops:
+            per_run.setdefault(d[1], []).append(d)
+        drops = "; ".join(
+            f"run {r + 1}: {len(ds)} (last {num(ds[-1][2])} → {num(ds[-1][3])} from step "
+            f"{ds[-1][0] + 1})" for r, ds in sorted(per_run.items())) or "none yet"
+        out.append(f"<div>plateau drops by step {view.step}: {drops}</div>")
+        latest, st = view.plateau
+        rows = ", ".join(
+            f"run {r + 1}: best L {num(st.best[r])}, bad evaluations {int(st.bad_epochs[r])},"
+            f" cooldown left {int(st.cooldown_counter[r])}" for r in range(st.lr.shape[0]))
+        out.append(f"<div style='color:#555'>after step {latest} (the latest): {rows}</div>")
+    return "<div style='font-size:15px'>" + "".join(out) + "</div>"
+
+
+class SchedulePanel:
+    """The schedule's formula with its arguments now, and the rates the runs used."""
+
+    def __init__(self):
+        self.rule = W.HTMLMath()
+        self.now = W.HTML()
+        self.widget = W.VBox([self.rule, self.now],
+                             layout=W.Layout(width="100%", min_width="360px"))
+
+    def configure(self, style) -> None:
+        self.rule.value = schedule_html(getattr(style, "schedule", None))
+
+    def draw(self, view) -> None:
+        self.now.value = schedule_now_html(view)

@@ -5,13 +5,18 @@ and records step 0; ``update(cfg)`` decides what an edit means:
 
 * a change of what a run *is* (problem, start, seed, kinds, number of runs, sweep range)
   -- or any change before the first step -- restarts;
-* a live tuning change (learning rates, momentum, betas, alpha, rho, weight decay,
-  schedule) swaps the optimizer between steps *keeping the run and its state*, and is
+* a live tuning change (learning rates, momentum, betas, alpha, rho, weight decay)
+  swaps the optimizer between steps *keeping the run and its state*, and is
   recorded as an :class:`~descentlab.engine.records.Event` (step, parameter, old -> new,
   runs): the past is never relabelled, the labels say what changed when;
-* after every run has stopped, a schedule change re-runs from step 0 under the new
-  schedule; another tuning change is kept for the next reset and the status says so;
-  a larger ``max_steps`` resumes the runs the step limit stopped.
+* a change of the schedule or of one of its arguments re-runs from step 0 to the same
+  step under the new schedule (so the lr chart is one schedule's curve, never a splice);
+* after every run has stopped, another tuning change is kept for the next reset and the
+  status says so; a larger ``max_steps`` resumes the runs the step limit stopped.
+
+Reduce-on-plateau (schedule ``"reduce_on_plateau"``) is the runner's: each reduction is a
+history event ``plateau_lr`` (:data:`descentlab.engine.runner.PLATEAU_EVENT`), drawn on
+the lr chart (``View.drops``), not a live change of a person (not in ``View.events``).
 
 ``view(step)`` is what every chart draws (plain arrays, :class:`View`);
 ``messages(step)`` explains every stop by its true cause.
@@ -28,13 +33,14 @@ from descentlab.engine import optimizers as O
 from descentlab.widgets.core.decimate import MAX_POINTS, display_indices
 from descentlab.widgets.ui.format import num
 
-from .build import blocks, bounded_below, stable_bound, uses
-from .config import RESTARTS, TUNING, Config
+from .build import blocks, bounded_below, describe, stable_bound, uses
+from .config import RERUNS, RESTARTS, TUNING, Config
 
 __all__ = ["SurfaceSession", "View", "Inspect", "QuantityLog", "SYMBOLS", "RERUN_LIMIT"]
 
 SYMBOLS = {"lr": "η", "momentum": "μ", "b1": "β₁", "b2": "β₂", "alpha": "α", "rho": "ρ",
-           "weight_decay": "λ", "schedule": "schedule", "schedule_params": "schedule"}
+           "weight_decay": "λ", "schedule": "schedule", "schedule_params": "schedule",
+           runner.PLATEAU_EVENT: "η (plateau)"}
 USES = {"momentum": "momentum", "b1": "betas", "b2": "betas", "alpha": "alpha",
         "rho": "rho"}   # config field -> the kinds.uses name (others concern every run)
 RERUN_LIMIT = 50_000
@@ -114,6 +120,10 @@ class View(NamedTuple):
     hits: np.ndarray         # (R,) first step within tolerance, -1 if none by step
     events: tuple            # steps (<= step) where a setting changed live
     inspect: Inspect | None  # the selected run's last real step
+    lr_now: np.ndarray | None = None  # (R,) the lr the shown step used
+    drops: tuple = ()        # (step, run, old, new): plateau reductions in force by step
+    #                          (decided after `step`, the new rate used from step + 1 on)
+    plateau: object = None   # (latest step, engine PlateauState) or None (no plateau)
 
 
 class SurfaceSession:
@@ -134,7 +144,8 @@ class SurfaceSession:
             b.optimizer, b.stopping
         R = len(cfg.runs)
         self.state = runner.init_run(b.problem, b.optimizer, b.start, R, b.stopping,
-                                     grad_noise=b.grad_noise, seed=cfg.seed)
+                                     grad_noise=b.grad_noise, seed=cfg.seed,
+                                     plateau=b.plateau)
         self.history = runner.History([runner.start_record(self.state)])
         self.events = self.history      # live changes: History.add_event / .events
         self.quantities = QuantityLog()
@@ -161,12 +172,12 @@ class SurfaceSession:
                 or [r.kind for r in cfg.runs] != [r.kind for r in old.runs]):
             self.restart(cfg)
             return "restarted"
+        if changed & set(RERUNS):
+            return self._rerun(cfg)
         tuned = (changed & set(TUNING)) | ({"lr"} if cfg.runs != old.runs else set())
         if not self.running:
             resumes = ("max_steps" in changed and cfg.max_steps > self.step and
                        bool((self.state.stop_reason == "max_steps").any()))
-            if not resumes and changed & {"schedule", "schedule_params"}:
-                return self._rerun(cfg)
             if not resumes and tuned:
                 names = ", ".join(sorted(SYMBOLS[p] for p in tuned))
                 self.note = (f"the runs have ended: the new {names} takes effect when you "
@@ -175,15 +186,21 @@ class SurfaceSession:
         return self._retune(cfg, tuned)
 
     def _rerun(self, cfg: Config) -> str:
-        steps, was = self.step, self.cfg.schedule
+        steps, old = self.step, self.cfg
+        ended = "" if self.running else " after the runs ended"
+        if cfg.schedule != old.schedule:
+            what = f"schedule changed ({old.schedule} → {cfg.schedule})"
+        else:
+            a, b = dict(describe(old).values), dict(describe(cfg).values)
+            keys = [k for k in b if a.get(k) != b[k]]
+            what = f"{cfg.schedule}: " + ", ".join(
+                f"{k} {_value(a.get(k))} → {_value(b[k])}" for k in keys)
         self.restart(cfg)
         if steps <= RERUN_LIMIT:
             self.advance(steps)
-            self.note = (f"schedule changed ({was} → {cfg.schedule}) after the runs ended: "
-                         f"re-ran from step 0 under the new schedule")
+            self.note = f"{what}{ended}: re-ran from step 0 under the new schedule"
         else:
-            self.note = (f"schedule changed ({was} → {cfg.schedule}) after the runs ended: "
-                         f"restarted at step 0; press play")
+            self.note = f"{what}{ended}: restarted at step 0; press play"
         return "rerun"
 
     def _retune(self, cfg: Config, tuned: set) -> str:
@@ -237,7 +254,7 @@ class SurfaceSession:
         for i, run in enumerate(self.cfg.runs):
             text = f"{run.kind} η {num(self.base_lrs[i], 3)}"
             for e in self.events.events:
-                if e.runs is not None and i not in e.runs:
+                if (e.runs is not None and i not in e.runs) or e.param == runner.PLATEAU_EVENT:
                     continue
                 if e.param == "lr":
                     text += f"→{num(np.asarray(e.new)[i], 3)} @{e.step}"
@@ -319,11 +336,21 @@ class SurfaceSession:
                 u, _ = self.optimizer.update(self.state.grad, self.state.opt_state,
                                              self.state.params)
             nxt = np.where(self.state.active[:, None], u, np.nan)
-        events = tuple(sorted({e.step for e in self.events.events if e.step <= step}))
+        live = [e for e in self.events.events if e.param != runner.PLATEAU_EVENT]
+        events = tuple(sorted({e.step for e in live if e.step <= step}))
+        pl = self.state.plateau
         return View(step, self.step, h.steps[idx], h.params[idx], h.loss[idx],
                     np.linalg.norm(h.update[idx], axis=2), h.lr[idx], h.params[step],
                     h.grad[step], last_update, nxt, self.hits(step), events,
-                    self.inspect(step, min(self.selected, R - 1)))
+                    self.inspect(step, min(self.selected, R - 1)), h.lr[step],
+                    self.drops(step), None if pl is None else (self.step, pl.state))
+
+    def drops(self, step: int) -> tuple:
+        """``(step, run, old, new)`` of every plateau reduction in force by ``step``:
+        decided after ``step`` (the loss there), the rate ``new`` from ``step + 1`` on."""
+        return tuple((e.step, r, float(e.old[r]), float(e.new[r]))
+                     for e in self.events.events
+                     if e.param == runner.PLATEAU_EVENT and e.step < step for r in e.runs)
 
     def inspect(self, step: int, r: int) -> Inspect:
         """The last step run ``r`` really took by ``step``, with its own η and numbers."""

@@ -416,7 +416,7 @@ def test_the_surface_lesson_and_formula_follow_the_surface():
 @pytest.mark.parametrize("build, scenes", [
     (race_app, ("saddle-escape", "adam-vs-adamw", "lr-too-large", "two-minima")),
     (lr_explorer, ("below-2-over-L", "kappa-100", "above-2-over-L")),
-    (schedule_explorer, ("cosine", "one-cycle", "step-decay")),
+    (schedule_explorer, ("cosine", "one-cycle", "step-decay", "plateau")),
 ])
 def test_every_course_scene_applies_twice_the_same(build, scenes):
     lab = build()
