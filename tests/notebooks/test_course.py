@@ -26,11 +26,11 @@ TOPICS = ["Models and losses", "Metrics", "Gradients", "Gradient descent and the
           "Regularization", "Tuning"]
 
 SCENES = {
-    "race": ["saddle-escape", "adam-vs-adamw", "lr-too-large"],
+    "race": ["saddle-escape", "adam-vs-adamw", "lr-too-large", "two-minima"],
     "learning_rate": ["below-2-over-L", "kappa-100", "above-2-over-L"],
     "batch_size": ["sgd-noise", "typical-batches", "full-batch"],
     "early_stopping": ["patience-5", "no-early-stopping", "restore-best"],
-    "schedules": ["cosine", "one-cycle", "step-decay"],
+    "schedules": ["cosine", "one-cycle", "step-decay", "plateau"],
     "regularization": ["overfit", "l2-vs-adamw", "over-regularized"],
     "models": ["linear-fit", "logistic", "softmax"],
     "tuning": ["grid", "halving", "hyperband"],
