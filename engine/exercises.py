@@ -57,7 +57,7 @@ from . import problems as _problems
 from . import transforms as T
 from .base import ChainState, GradientTransformation, apply_updates, common_runs, find_state
 from .base import replace_state as _replace_state
-from .checks import hparam
+from .checks import check_grads, hparam
 
 __all__ = [
     "Case",
@@ -1726,11 +1726,7 @@ def as_optimizer(name: str | None, fn, *, on_error: str = "nan", time_limit: flo
         return ChainState((StepState(0, **slots), lr_transform.init(p)))
 
     def update(grads, state, params):
-        g = np.asarray(grads, dtype=np.float64)
-        p = np.asarray(params, dtype=np.float64)
-        if g.shape != p.shape or g.ndim != 2:
-            raise ValueError(f"grads has shape {g.shape} but params has shape {p.shape}; "
-                             "they must match")
+        g, p = check_grads(grads, params)
         own, lr_state = state.inner
         u, lr_state = lr_transform.update(np.ones((p.shape[0], 1)), lr_state, p)
         lr = -u[:, 0]

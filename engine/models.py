@@ -33,7 +33,7 @@ from typing import NamedTuple
 
 import numpy as np
 
-from .checks import check_int, check_params, hparam
+from .checks import as_columns, check_int, check_params, check_range, hparam
 
 __all__ = [
     "Model",
@@ -523,9 +523,7 @@ def loss_grid(model: Model, X, y, w_range, b_range, n: int = 100):
     Returns ``(ws (n,), bs (n,), Z (n, n))``.
     """
     n = check_int(n, "n", 2, 1000)
-    X = np.asarray(X, dtype=np.float64)
-    if X.ndim == 1:
-        X = X[:, None]
+    X = as_columns(X)
     if X.ndim != 2 or X.shape[1] != 1:
         raise ValueError(f"loss_grid needs one feature: X must have shape (N,) or (N, 1); "
                          f"got shape {X.shape}")
@@ -533,14 +531,8 @@ def loss_grid(model: Model, X, y, w_range, b_range, n: int = 100):
     if P != 2:
         raise ValueError(f"loss_grid needs a model with 2 parameters (w, b); "
                          f"{model.name} has {P}")
-    bounds = []
-    for name, r in (("w_range", w_range), ("b_range", b_range)):
-        lo, hi = (float(v) for v in r)
-        if not (np.isfinite(lo) and np.isfinite(hi) and lo < hi):
-            raise ValueError(f"{name} must be (lo, hi) with finite lo < hi; got {r!r}")
-        bounds.append((lo, hi))
-    ws = np.linspace(*bounds[0], n)
-    bs = np.linspace(*bounds[1], n)
+    ws = np.linspace(*check_range(w_range, "w_range"), n)
+    bs = np.linspace(*check_range(b_range, "b_range"), n)
     W, B = np.meshgrid(ws, bs)
     Z = model.loss(np.stack([W.ravel(), B.ravel()], axis=1), X, y)
     return ws, bs, Z.reshape(n, n)
