@@ -45,6 +45,8 @@ __all__ = [
     "Buffers",
     "Event",
     "EventLog",
+    "StoredHistory",
+    "column",
     "write_csv",
     "csv_text",
 ]
@@ -320,6 +322,32 @@ class EventLog:
         return [{"step": e.step, "param": e.param, "old": _fmt(e.old), "new": _fmt(e.new),
                  "runs": "all" if e.runs is None else " ".join(map(str, e.runs))}
                 for e in self._events]
+
+
+class StoredHistory(EventLog):
+    """An :class:`EventLog` whose rows live in one :class:`Buffers` store, opened at the
+    first record: the history of either loop.  Its length is the number of rows; a
+    :func:`column` reads one named array of the store."""
+
+    def __init__(self):
+        EventLog.__init__(self)
+        self._store: Buffers | None = None
+
+    def _open(self, shapes: dict, pad: dict | None = None) -> None:
+        self._store = Buffers(shapes, pad=pad)
+
+    def __len__(self) -> int:
+        return 0 if self._store is None else len(self._store)
+
+    def _view(self, name: str) -> np.ndarray:
+        if self._store is None:
+            raise ValueError("the history is empty; append a record first")
+        return self._store.view(name)
+
+
+def column(name: str, doc: str) -> property:
+    """A read-only property of a :class:`StoredHistory`: the filled part of column ``name``."""
+    return property(lambda self: self._view(name), doc=doc)
 
 
 def _frozen_value(v):
