@@ -12,7 +12,7 @@ import math
 import numpy as np
 
 __all__ = ["hparam", "per_run", "runs_of", "check_params", "check_grads", "check_int",
-           "check_range", "as_columns", "check_finite", "agreed_runs"]
+           "check_range", "as_columns"]
 
 
 def _interval(lo, hi, lo_open, hi_open) -> str:
@@ -130,19 +130,3 @@ def as_columns(X) -> np.ndarray:
     X = np.asarray(X, dtype=np.float64)
     return X[:, None] if X.ndim == 1 else X
 
-
-def check_finite(x: np.ndarray, name: str) -> np.ndarray:
-    """``x`` itself; ValueError naming ``name`` when any entry is NaN or infinite."""
-    if not np.all(np.isfinite(x)):
-        raise ValueError(f"{name} must be finite (no NaN or inf)")
-    return x
-
-
-def agreed_runs(named: dict) -> int:
-    """The number of runs R that every non-None count in ``named`` (source name -> count)
-    gives, 1 when none does; ValueError listing them when they disagree."""
-    given = {k: int(v) for k, v in named.items() if v is not None}
-    if len(set(given.values())) > 1:
-        desc = ", ".join(f"{k} = {v}" for k, v in given.items())
-        raise ValueError(f"the number of runs R disagrees: {desc}; they must be equal")
-    return next(iter(given.values()), 1)

@@ -1,5 +1,7 @@
 r"""What the two loops (:mod:`.runner` on surfaces, :mod:`.training` on data) share.
 
+* **Starts.**  :func:`agreed_runs`: the one number of runs R that a 2-D start, the
+  optimizer's hyperparameter arrays and ``runs`` give; :func:`check_finite` for the start.
 * **Stops.**  A run stops for one of :data:`STOP_REASONS`; a ``"diverged"`` stop also
   carries a cause from :data:`STOP_DETAILS` (:func:`divergence`):
 
@@ -38,6 +40,8 @@ from .optimizers import RaceState
 __all__ = [
     "STOP_REASONS",
     "STOP_DETAILS",
+    "agreed_runs",
+    "check_finite",
     "divergence",
     "mark_stops",
     "where_rows",
@@ -197,6 +201,26 @@ def _put_rows(stop, new, old) -> bool:
     for a, b in todo:
         np.copyto(a, b, where=stop.reshape((R,) + (1,) * (a.ndim - 1)))
     return True
+
+
+# ---------------------------------------------------------------------------- starts
+
+
+def check_finite(x: np.ndarray, name: str) -> np.ndarray:
+    """``x`` itself; ValueError naming ``name`` when any entry is NaN or infinite."""
+    if not np.all(np.isfinite(x)):
+        raise ValueError(f"{name} must be finite (no NaN or inf)")
+    return x
+
+
+def agreed_runs(named: dict) -> int:
+    """The number of runs R that every non-None count in ``named`` (source name -> count)
+    gives, 1 when none does; ValueError listing them when they disagree."""
+    given = {k: int(v) for k, v in named.items() if v is not None}
+    if len(set(given.values())) > 1:
+        desc = ", ".join(f"{k} = {v}" for k, v in given.items())
+        raise ValueError(f"the number of runs R disagrees: {desc}; they must be equal")
+    return next(iter(given.values()), 1)
 
 
 # ---------------------------------------------------------------------------- buffers

@@ -44,11 +44,13 @@ from typing import Any, NamedTuple
 import numpy as np
 
 from .batching import as_seed
-from .checks import agreed_runs, check_finite, check_int, hparam
+from .checks import check_int, hparam
 from .optimizers import current_lr
 from .records import (
     STOP_REASONS,
     StoredHistory,
+    agreed_runs,
+    check_finite,
     divergence,
     freeze_rows,
     mark_stops,

@@ -49,11 +49,13 @@ from . import callbacks as cb
 from . import metrics as M
 from . import optimizers
 from .batching import BatchState, check_batch_size, init_batches, next_batch
-from .checks import agreed_runs, check_finite, check_int, hparam
+from .checks import check_int, hparam
 from .records import (
     STOP_REASONS,
     Buffers,
     StoredHistory,
+    agreed_runs,
+    check_finite,
     column,
     divergence,
     mark_stops,
