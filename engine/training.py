@@ -527,10 +527,10 @@ class TrainHistory(StoredHistory):
             b = np.asarray(record.batch, dtype=np.int64)
             rows = np.broadcast_to(b, (R, b.shape[-1])) if b.size else np.zeros((R, 0), int)
         self._store.append(iteration=record.iteration, epoch=record.epoch, params=params,
-                        train_loss=record.train_loss, lr=record.lr,
-                        grad_norm=np.linalg.norm(record.grad, axis=1),
-                        update_norm=np.linalg.norm(record.update, axis=1),
-                        active=record.active, batch_rows=rows)
+                           train_loss=record.train_loss, lr=record.lr,
+                           grad_norm=np.linalg.norm(record.grad, axis=1),
+                           update_norm=np.linalg.norm(record.update, axis=1),
+                           active=record.active, batch_rows=rows)
         if record.epoch_end:
             names = tuple(record.metrics)
             if self._ep is None:
