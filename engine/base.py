@@ -28,6 +28,7 @@ __all__ = [
     "merge_descriptions",
     "find_state",
     "replace_state",
+    "sub_states",
 ]
 
 
@@ -145,16 +146,17 @@ def apply_updates(params: np.ndarray, updates: np.ndarray) -> np.ndarray:
     return np.asarray(params, dtype=np.float64) + updates
 
 
-def _walk(state):
+def sub_states(state):
+    """``state`` and, when it is a chain, every sub-state inside it, depth first in chain order."""
     yield state
     if isinstance(state, ChainState):
         for s in state.inner:
-            yield from _walk(s)
+            yield from sub_states(s)
 
 
 def find_state(state, kind: type):
     """The first sub-state of type ``kind`` inside a (possibly chained) state, or None."""
-    for s in _walk(state):
+    for s in sub_states(state):
         if isinstance(s, kind):
             return s
     return None

@@ -38,6 +38,13 @@ def _mode(mode, name: str = "mode", allowed=MODES) -> str:
     return mode
 
 
+def _metric(metric) -> str:
+    if not isinstance(metric, str) or not metric:
+        raise ValueError(f"metric must be the name of an epoch metric such as 'val_loss'; "
+                         f"got {metric!r}")
+    return metric
+
+
 def _count(value, name: str):
     """A non-negative integer, scalar or ``(R,)``."""
     arr = np.asarray(value)
@@ -51,13 +58,6 @@ def _count(value, name: str):
     if np.any(arr < 0):
         raise ValueError(f"{name} must be an integer in [0, inf); got {int(arr.min())}")
     return int(arr) if arr.ndim == 0 else arr.astype(np.int64)
-
-
-def _metric(metric) -> str:
-    if not isinstance(metric, str) or not metric:
-        raise ValueError(f"metric must be the name of an epoch metric such as 'val_loss'; "
-                         f"got {metric!r}")
-    return metric
 
 
 def _values(value, R: int) -> np.ndarray:

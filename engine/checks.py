@@ -11,7 +11,8 @@ import math
 
 import numpy as np
 
-__all__ = ["hparam", "per_run", "runs_of", "check_params", "check_int"]
+__all__ = ["hparam", "per_run", "runs_of", "check_params", "check_grads", "check_int",
+           "check_range", "as_columns"]
 
 
 def _interval(lo, hi, lo_open, hi_open) -> str:
@@ -92,6 +93,16 @@ def check_params(params, name: str = "params") -> np.ndarray:
     return arr
 
 
+def check_grads(grads, params) -> tuple[np.ndarray, np.ndarray]:
+    """Gradients and parameters as float arrays of one ``(R, D)`` shape."""
+    g = np.asarray(grads, dtype=np.float64)
+    p = np.asarray(params, dtype=np.float64)
+    if g.shape != p.shape or g.ndim != 2:
+        raise ValueError(f"grads has shape {g.shape} but params has shape {p.shape}; "
+                         "they must match")
+    return g, p
+
+
 def check_int(value, name: str, lo: int | None = None, hi: int | None = None) -> int:
     """An integer in ``[lo, hi]`` (bools and non-integral floats are rejected)."""
     rng = _interval(lo, hi, False, False)
@@ -104,3 +115,18 @@ def check_int(value, name: str, lo: int | None = None, hi: int | None = None) ->
     if (lo is not None and value < lo) or (hi is not None and value > hi):
         raise ValueError(f"{name} must be an integer in {rng}, got {value}")
     return value
+
+
+def check_range(r, name: str) -> tuple[float, float]:
+    """A pair ``(lo, hi)`` of finite floats with ``lo < hi``."""
+    lo, hi = (float(v) for v in r)
+    if not (np.isfinite(lo) and np.isfinite(hi) and lo < hi):
+        raise ValueError(f"{name} must be (lo, hi) with finite lo < hi; got {r!r}")
+    return lo, hi
+
+
+def as_columns(X) -> np.ndarray:
+    """``X`` as a float array with one column per feature: a 1-D ``(N,)`` becomes ``(N, 1)``."""
+    X = np.asarray(X, dtype=np.float64)
+    return X[:, None] if X.ndim == 1 else X
+

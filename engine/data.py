@@ -18,7 +18,7 @@ from typing import NamedTuple
 
 import numpy as np
 
-from .checks import check_int, hparam
+from .checks import as_columns, check_int, hparam
 
 __all__ = [
     "Dataset",
@@ -111,6 +111,15 @@ def _balanced(n: int, k: int) -> np.ndarray:
     return np.full(k, n // k) + (np.arange(k) < n % k)
 
 
+def _two_classes(X0, X1, noise, rng):
+    """Rows ``X0`` of class 0 and ``X1`` of class 1, plus N(0, noise²) noise, shuffled."""
+    X = np.concatenate([X0, X1])
+    y = np.repeat([0, 1], [len(X0), len(X1)])
+    X = X + noise * rng.standard_normal(X.shape)
+    order = rng.permutation(len(y))
+    return X[order], y[order]
+
+
 # ---------------------------------------------------------------------------- generators
 
 
@@ -173,12 +182,8 @@ def moons(n: int = 200, noise: float = 0.2, rng=None):
     rng = _rng(rng)
     n0, n1 = _balanced(n, 2)
     t0, t1 = np.linspace(0, np.pi, n0), np.linspace(0, np.pi, n1)
-    X = np.concatenate([np.stack([np.cos(t0), np.sin(t0)], 1),
-                        np.stack([1 - np.cos(t1), 0.5 - np.sin(t1)], 1)])
-    y = np.repeat([0, 1], [n0, n1])
-    X = X + noise * rng.standard_normal(X.shape)
-    order = rng.permutation(n)
-    return X[order], y[order]
+    return _two_classes(np.stack([np.cos(t0), np.sin(t0)], 1),
+                        np.stack([1 - np.cos(t1), 0.5 - np.sin(t1)], 1), noise, rng)
 
 
 def circles(n: int = 200, noise: float = 0.1, factor: float = 0.5, rng=None):
@@ -194,12 +199,8 @@ def circles(n: int = 200, noise: float = 0.1, factor: float = 0.5, rng=None):
     n0, n1 = _balanced(n, 2)
     t0 = np.linspace(0, 2 * np.pi, n0, endpoint=False)
     t1 = np.linspace(0, 2 * np.pi, n1, endpoint=False)
-    X = np.concatenate([np.stack([np.cos(t0), np.sin(t0)], 1),
-                        factor * np.stack([np.cos(t1), np.sin(t1)], 1)])
-    y = np.repeat([0, 1], [n0, n1])
-    X = X + noise * rng.standard_normal(X.shape)
-    order = rng.permutation(n)
-    return X[order], y[order]
+    return _two_classes(np.stack([np.cos(t0), np.sin(t0)], 1),
+                        factor * np.stack([np.cos(t1), np.sin(t1)], 1), noise, rng)
 
 
 def blobs(n: int = 300, centers: int = 3, std: float = 1.0, n_features: int = 2, rng=None):
@@ -431,9 +432,7 @@ def polynomial_features(x, degree: int) -> np.ndarray:
     ``F * d`` columns grouped by power, :math:`[x_1..x_F,\ x_1^2..x_F^2,\ \dots]`.
     """
     d = check_int(degree, "degree", 1, 30)
-    x = np.asarray(x, dtype=np.float64)
-    if x.ndim == 1:
-        x = x[:, None]
+    x = as_columns(x)
     if x.ndim != 2:
         raise ValueError(f"x must have shape (N,) or (N, F); got {x.shape}")
     return np.concatenate([x ** p for p in range(1, d + 1)], axis=1)
@@ -455,9 +454,7 @@ def from_arrays(X, y, *, task: str | None = None, name: str = "data", feature_na
     ``task`` defaults to "regression" for float ``y`` and to "binary" / "multiclass" for
     integer labels (which must be ``0..K-1``).  The scaler is fitted on the training rows.
     """
-    X = np.asarray(X, dtype=np.float64)
-    if X.ndim == 1:
-        X = X[:, None]
+    X = as_columns(X)
     y = np.asarray(y)
     if task is None:
         task, K = _task_of(y)

@@ -57,7 +57,7 @@ from . import problems as _problems
 from . import transforms as T
 from .base import ChainState, GradientTransformation, apply_updates, common_runs, find_state
 from .base import replace_state as _replace_state
-from .checks import hparam
+from .checks import check_grads, hparam
 
 __all__ = [
     "Case",
@@ -702,13 +702,19 @@ def _run_gd(fn, case, call):
     return [Frame(f"iterate θ_{k}", {f"thetas[{k}]": thetas[k]}) for k in range(steps + 1)]
 
 
+def _move(theta, lr, d, kind):
+    """The step ``theta - lr * d``, or uphill ``theta + lr * d`` for the "sign" mistake
+    (the planted wrong steps)."""
+    return theta + lr * d if kind == "sign" else theta - lr * d
+
+
 def _gd_variant(kind):
     def fn(grad, theta0, lr, steps):
         theta = np.array(theta0, dtype=np.float64)
         rows = [theta.copy()]
         for _ in range(steps):
             g = grad(theta0 if kind == "at_start" else theta)
-            theta = theta + lr * g if kind == "sign" else theta - lr * g
+            theta = _move(theta, lr, g, kind)
             rows.append(theta.copy())
         if kind == "alias":
             rows = [theta] * (steps + 1)
@@ -1072,7 +1078,7 @@ def _momentum_variant(kind):
             buf = momentum * buf - lr * grad
             return theta + buf, buf
         buf = momentum * buf + ((1 - momentum) * grad if kind == "dampened" else grad)
-        return (theta + lr * buf if kind == "sign" else theta - lr * buf), buf
+        return _move(theta, lr, buf, kind), buf
     return fn
 
 
@@ -1085,7 +1091,7 @@ def _nesterov_variant(kind):
             d = grad + buf
         else:
             d = grad + momentum * buf
-        return (theta + lr * d if kind == "sign" else theta - lr * d), buf
+        return _move(theta, lr, d, kind), buf
     return fn
 
 
@@ -1098,7 +1104,7 @@ def _rms_variant(kind):
         else:
             v = alpha * v + (1 - alpha) * grad ** 2
         d = grad / (np.sqrt(v + eps) if kind == "eps_inside" else np.sqrt(v) + eps)
-        return (theta + lr * d if kind == "sign" else theta - lr * d), v
+        return _move(theta, lr, d, kind), v
     return fn
 
 
@@ -1108,7 +1114,7 @@ def _adagrad_variant(kind):
         G = grad ** 2 if kind == "no_sum" else G + grad ** 2
         acc = old if kind == "late" else G
         d = grad / (np.sqrt(acc + eps) if kind == "eps_inside" else np.sqrt(acc) + eps)
-        return (theta + lr * d if kind == "sign" else theta - lr * d), G
+        return _move(theta, lr, d, kind), G
     return fn
 
 
@@ -1127,7 +1133,7 @@ def _adam_core(kind, theta, grad, m, v, t, lr, beta1, beta2, eps):
 def _adam_variant(kind):
     def fn(theta, grad, m, v, t, lr, beta1, beta2, eps):
         d, m, v = _adam_core(kind, theta, grad, m, v, t, lr, beta1, beta2, eps)
-        return (theta + lr * d if kind == "sign" else theta - lr * d), m, v
+        return _move(theta, lr, d, kind), m, v
     return fn
 
 
@@ -1143,7 +1149,7 @@ def _adamw_variant(kind):
             return (theta - lr * d) * (1 - lr * weight_decay), m, v
         decayed = theta * (1 - weight_decay) if kind == "no_lr" \
             else theta * (1 - lr * weight_decay)
-        return (decayed + lr * d if kind == "sign" else decayed - lr * d), m, v
+        return _move(decayed, lr, d, kind), m, v
     return fn
 
 
@@ -1726,11 +1732,7 @@ def as_optimizer(name: str | None, fn, *, on_error: str = "nan", time_limit: flo
         return ChainState((StepState(0, **slots), lr_transform.init(p)))
 
     def update(grads, state, params):
-        g = np.asarray(grads, dtype=np.float64)
-        p = np.asarray(params, dtype=np.float64)
-        if g.shape != p.shape or g.ndim != 2:
-            raise ValueError(f"grads has shape {g.shape} but params has shape {p.shape}; "
-                             "they must match")
+        g, p = check_grads(grads, params)
         own, lr_state = state.inner
         u, lr_state = lr_transform.update(np.ones((p.shape[0], 1)), lr_state, p)
         lr = -u[:, 0]

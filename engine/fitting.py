@@ -18,7 +18,7 @@ from typing import NamedTuple
 
 import numpy as np
 
-from .checks import check_int
+from .checks import as_columns, check_int, check_range
 from .problems import numerical_grad
 
 __all__ = ["fit", "loss_slice", "LossSlice", "loss_plane", "gradient_check", "GradientCheck"]
@@ -35,9 +35,7 @@ def _point(params, P: int | None = None, name: str = "params") -> np.ndarray:
 
 
 def _features(X) -> np.ndarray:
-    X = np.asarray(X, dtype=np.float64)
-    if X.ndim == 1:
-        X = X[:, None]
+    X = as_columns(X)
     if X.ndim != 2 or X.shape[0] < 1:
         raise ValueError(f"X must have shape (N, F) with N >= 1; got shape {X.shape}")
     return X
@@ -166,13 +164,8 @@ def loss_plane(model, X, y, center, d1, d2, a_range, b_range, n: int = 60):
     n = check_int(n, "n", 2, 1000)
     c = _point(center, None, "center")
     d1, d2 = _point(d1, c.shape[0], "d1"), _point(d2, c.shape[0], "d2")
-    bounds = []
-    for name, r in (("a_range", a_range), ("b_range", b_range)):
-        lo, hi = (float(v) for v in r)
-        if not (np.isfinite(lo) and np.isfinite(hi) and lo < hi):
-            raise ValueError(f"{name} must be (lo, hi) with finite lo < hi; got {r!r}")
-        bounds.append((lo, hi))
-    a, b = np.linspace(*bounds[0], n), np.linspace(*bounds[1], n)
+    a = np.linspace(*check_range(a_range, "a_range"), n)
+    b = np.linspace(*check_range(b_range, "b_range"), n)
     A, B = np.meshgrid(a, b)
     pts = c + A.reshape(-1, 1) * d1 + B.reshape(-1, 1) * d2
     return a, b, model.loss(pts, X, y).reshape(n, n)

@@ -33,7 +33,7 @@ from typing import NamedTuple
 
 import numpy as np
 
-from .checks import check_int, check_params, hparam
+from .checks import as_columns, check_int, check_params, check_range, hparam
 
 __all__ = [
     "Model",
@@ -144,23 +144,36 @@ def _features_of(params: np.ndarray, per_class: int) -> int:
     return P // per_class - 1
 
 
+def _checked(params, X) -> tuple[np.ndarray, np.ndarray]:
+    """``params`` ``(R, F + 1)`` and ``X`` checked against them (one weight per feature)."""
+    params = check_params(params)
+    return params, _check_X(X, params.shape[0], params.shape[1] - 1)
+
+
+def _subscripts(X: np.ndarray, shared: str, per_run: str) -> str:
+    """The einsum subscripts for ``X`` shared by all runs ``(N, F)`` or per run ``(R, B, F)``."""
+    return shared if X.ndim == 2 else per_run
+
+
 def _linear_part(params: np.ndarray, X: np.ndarray) -> np.ndarray:
     r""":math:`z = X w + b`: ``(R, N)`` for shared X, ``(R, B)`` for per-run X."""
     w, b = params[:, :-1], params[:, -1:]
-    if X.ndim == 2:
-        return np.einsum("nf,rf->rn", X, w) + b
-    return np.einsum("rbf,rf->rb", X, w) + b
+    return np.einsum(_subscripts(X, "nf,rf->rn", "rbf,rf->rb"), X, w) + b
 
 
 def _back(params: np.ndarray, X: np.ndarray, dz: np.ndarray, l2: float) -> np.ndarray:
     r"""Gradient of :math:`\frac1N\sum_n \ell(z_n)` given :math:`dz = \partial \ell / \partial z`
     (already divided by N), plus :math:`\lambda w`; layout ``[w, b]``."""
-    if X.ndim == 2:
-        gw = np.einsum("rn,nf->rf", dz, X)
-    else:
-        gw = np.einsum("rb,rbf->rf", dz, X)
-    gw = gw + l2 * params[:, :-1]
+    gw = np.einsum(_subscripts(X, "rn,nf->rf", "rb,rbf->rf"), dz, X) + l2 * params[:, :-1]
     return np.concatenate([gw, dz.sum(axis=1, keepdims=True)], axis=1)
+
+
+def _penalty(l2) -> float:
+    r"""The L2 penalty :math:`\lambda \ge 0`: one scalar for the whole model."""
+    l2 = hparam(l2, "l2", 0.0)
+    if not isinstance(l2, float):
+        raise ValueError("l2 must be a scalar (one penalty for the model)")
+    return l2
 
 
 def _make(name, task, n_params, predict, loss_and_grad, l2, n_classes, logits=None) -> Model:
@@ -209,19 +222,14 @@ def linear_regression(l2: float = 0.0) -> Model:
     The data term equals ``torch.nn.MSELoss()`` and ``sklearn.metrics.mean_squared_error``
     (no factor 1/2).  ``predict`` returns :math:`\hat y` ``(R, N)``.
     """
-    l2 = hparam(l2, "l2", 0.0)
-    if not isinstance(l2, float):
-        raise ValueError("l2 must be a scalar (one penalty for the model)")
+    l2 = _penalty(l2)
 
     def predict(params, X):
-        params = check_params(params)
-        return _linear_part(params, _check_X(X, params.shape[0], params.shape[1] - 1))
+        return _linear_part(*_checked(params, X))
 
     def loss_and_grad(params, X, y, need_grad):
-        params = check_params(params)
-        R, P = params.shape
-        X = _check_X(X, R, P - 1)
-        y = _check_y(y, X, R).astype(np.float64)
+        params, X = _checked(params, X)
+        y = _check_y(y, X, params.shape[0]).astype(np.float64)
         r = _linear_part(params, X) - y
         w = params[:, :-1]
         loss = np.mean(r * r, axis=1) + 0.5 * l2 * np.sum(w * w, axis=1)
@@ -248,22 +256,17 @@ def logistic_regression(l2: float = 0.0) -> Model:
     probabilities within machine epsilon of 0 or 1, where sklearn clips).  Labels ``y`` are 0
     or 1.  ``predict`` returns :math:`p = P(y = 1 \mid x)` ``(R, N)``.
     """
-    l2 = hparam(l2, "l2", 0.0)
-    if not isinstance(l2, float):
-        raise ValueError("l2 must be a scalar (one penalty for the model)")
+    l2 = _penalty(l2)
 
     def logits(params, X):
-        params = check_params(params)
-        return _linear_part(params, _check_X(X, params.shape[0], params.shape[1] - 1))
+        return _linear_part(*_checked(params, X))
 
     def predict(params, X):
         return sigmoid(logits(params, X))
 
     def loss_and_grad(params, X, y, need_grad):
-        params = check_params(params)
-        R, P = params.shape
-        X = _check_X(X, R, P - 1)
-        y = _labels(_check_y(y, X, R), 2).astype(np.float64)
+        params, X = _checked(params, X)
+        y = _labels(_check_y(y, X, params.shape[0]), 2).astype(np.float64)
         z = _linear_part(params, X)
         w = params[:, :-1]
         loss = np.mean(np.logaddexp(0.0, z) - y * z, axis=1) + 0.5 * l2 * np.sum(w * w, axis=1)
@@ -290,9 +293,7 @@ def softmax_regression(n_classes: int, l2: float = 0.0) -> Model:
     ``predict`` returns probabilities ``(R, N, K)``.
     """
     K = check_int(n_classes, "n_classes", 2)
-    l2 = hparam(l2, "l2", 0.0)
-    if not isinstance(l2, float):
-        raise ValueError("l2 must be a scalar (one penalty for the model)")
+    l2 = _penalty(l2)
 
     def n_params(n_features, n_classes=0):
         F = check_int(n_features, "n_features", 1)
@@ -307,10 +308,7 @@ def softmax_regression(n_classes: int, l2: float = 0.0) -> Model:
         X = _check_X(X, R, F)
         theta = params.reshape(R, F + 1, K)
         W, b = theta[:, :F, :], theta[:, F, :]
-        if X.ndim == 2:
-            Z = np.einsum("nf,rfk->rnk", X, W)
-        else:
-            Z = np.einsum("rbf,rfk->rbk", X, W)
+        Z = np.einsum(_subscripts(X, "nf,rfk->rnk", "rbf,rfk->rbk"), X, W)
         return params, X, W, Z + b[:, None, :]
 
     def logits(params, X):
@@ -333,11 +331,7 @@ def softmax_regression(n_classes: int, l2: float = 0.0) -> Model:
         G = np.exp(Z - lse[..., None])
         np.put_along_axis(G, Y[..., None], np.take_along_axis(G, Y[..., None], 2) - 1.0, 2)
         G /= N
-        if X.ndim == 2:
-            gW = np.einsum("nf,rnk->rfk", X, G)
-        else:
-            gW = np.einsum("rbf,rbk->rfk", X, G)
-        gW = gW + l2 * W
+        gW = np.einsum(_subscripts(X, "nf,rnk->rfk", "rbf,rbk->rfk"), X, G) + l2 * W
         grad = np.concatenate([gW, G.sum(axis=1)[:, None, :]], axis=1)
         return loss, grad.reshape(R, -1)
 
@@ -384,9 +378,7 @@ def mlp(hidden: int = 8, task: str = "regression", l2: float = 0.0) -> Model:
     H = check_int(hidden, "hidden", 1, 4096)
     if task not in ("regression", "binary"):
         raise ValueError(f"task must be 'regression' or 'binary'; got {task!r}")
-    l2 = hparam(l2, "l2", 0.0)
-    if not isinstance(l2, float):
-        raise ValueError("l2 must be a scalar (one penalty for the model)")
+    l2 = _penalty(l2)
     binary = task == "binary"
 
     def n_params(n_features, n_classes=0):
@@ -523,9 +515,7 @@ def loss_grid(model: Model, X, y, w_range, b_range, n: int = 100):
     Returns ``(ws (n,), bs (n,), Z (n, n))``.
     """
     n = check_int(n, "n", 2, 1000)
-    X = np.asarray(X, dtype=np.float64)
-    if X.ndim == 1:
-        X = X[:, None]
+    X = as_columns(X)
     if X.ndim != 2 or X.shape[1] != 1:
         raise ValueError(f"loss_grid needs one feature: X must have shape (N,) or (N, 1); "
                          f"got shape {X.shape}")
@@ -533,14 +523,8 @@ def loss_grid(model: Model, X, y, w_range, b_range, n: int = 100):
     if P != 2:
         raise ValueError(f"loss_grid needs a model with 2 parameters (w, b); "
                          f"{model.name} has {P}")
-    bounds = []
-    for name, r in (("w_range", w_range), ("b_range", b_range)):
-        lo, hi = (float(v) for v in r)
-        if not (np.isfinite(lo) and np.isfinite(hi) and lo < hi):
-            raise ValueError(f"{name} must be (lo, hi) with finite lo < hi; got {r!r}")
-        bounds.append((lo, hi))
-    ws = np.linspace(*bounds[0], n)
-    bs = np.linspace(*bounds[1], n)
+    ws = np.linspace(*check_range(w_range, "w_range"), n)
+    bs = np.linspace(*check_range(b_range, "b_range"), n)
     W, B = np.meshgrid(ws, bs)
     Z = model.loss(np.stack([W.ravel(), B.ravel()], axis=1), X, y)
     return ws, bs, Z.reshape(n, n)

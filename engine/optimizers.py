@@ -23,8 +23,8 @@ from typing import NamedTuple
 import numpy as np
 
 from . import transforms as T
-from .base import ChainState, GradientTransformation, chain, common_runs
-from .checks import check_int, check_params, hparam
+from .base import ChainState, GradientTransformation, chain, common_runs, sub_states
+from .checks import check_grads, check_int, check_params, hparam
 from .transforms import ScaleByLearningRateState
 
 __all__ = [
@@ -60,12 +60,11 @@ def _optimizer(*transforms: GradientTransformation | None,
         return inner_init(check_params(params))
 
     def update(grads, state, params):
-        grads = np.asarray(grads, dtype=np.float64)
-        params = np.asarray(params, dtype=np.float64)
-        if grads.shape != params.shape or grads.ndim != 2:
-            check_params(params)
-            raise ValueError(f"grads has shape {grads.shape} but params has shape "
-                             f"{params.shape}; they must match")
+        try:
+            grads, params = check_grads(grads, params)
+        except ValueError:
+            check_params(params)  # a malformed params array is the better message
+            raise
         return inner_update(grads, state, params)
 
     update.unchecked = inner_update  # for race, which checks the whole batch once
@@ -75,6 +74,16 @@ def _optimizer(*transforms: GradientTransformation | None,
 def _nonzero(value) -> bool:
     """False only for the scalar 0 (a transform that would do nothing is skipped)."""
     return not (np.ndim(value) == 0 and float(value) == 0.0)
+
+
+def _decay(weight_decay) -> GradientTransformation | None:
+    r"""The weight decay :math:`g + \lambda\theta`, or None for the scalar 0."""
+    return T.add_decayed_weights(weight_decay) if _nonzero(weight_decay) else None
+
+
+def _coupled(maximize, weight_decay) -> tuple:
+    """torch's first two steps: flip the gradient for ``maximize``, then add L2 decay."""
+    return T.negate() if maximize else None, _decay(weight_decay)
 
 
 def _betas(betas):
@@ -98,8 +107,7 @@ def sgd(lr=1e-3, momentum=0.0, dampening=0.0, weight_decay=0.0, nesterov=False,
     """
     momentum_ = T.trace(momentum, dampening, nesterov)  # validates even when unused
     return _optimizer(
-        T.negate() if maximize else None,
-        T.add_decayed_weights(weight_decay) if _nonzero(weight_decay) else None,
+        *_coupled(maximize, weight_decay),
         momentum_ if _nonzero(momentum) else None,
         T.scale_by_learning_rate(lr),
         unused=None if _nonzero(momentum) else momentum_,
@@ -128,8 +136,7 @@ def adagrad(lr=1e-2, lr_decay=0.0, weight_decay=0.0, initial_accumulator_value=0
             return (base(count) if callable(base) else base) / (1.0 + count * delta)
 
     return _optimizer(
-        T.negate() if maximize else None,
-        T.add_decayed_weights(weight_decay) if _nonzero(weight_decay) else None,
+        *_coupled(maximize, weight_decay),
         T.scale_by_adagrad(initial_accumulator_value, eps),
         T.scale_by_learning_rate(rate),
     )
@@ -146,8 +153,7 @@ def rmsprop(lr=1e-2, alpha=0.99, eps=1e-8, weight_decay=0.0, momentum=0.0, cente
         b_t = \mu b_{t-1} + d_t, \quad \theta \leftarrow \theta - \eta\, b_t
     """
     return _optimizer(
-        T.negate() if maximize else None,
-        T.add_decayed_weights(weight_decay) if _nonzero(weight_decay) else None,
+        *_coupled(maximize, weight_decay),
         T.scale_by_rms(alpha, eps, centered),
         T.trace(momentum) if _nonzero(momentum) else None,
         T.scale_by_learning_rate(lr),
@@ -166,8 +172,7 @@ def adam(lr=1e-3, betas=(0.9, 0.999), eps=1e-8, weight_decay=0.0, amsgrad=False,
     """
     b1, b2 = _betas(betas)
     return _optimizer(
-        T.negate() if maximize else None,
-        T.add_decayed_weights(weight_decay) if _nonzero(weight_decay) else None,
+        *_coupled(maximize, weight_decay),
         T.scale_by_adam(b1, b2, eps, amsgrad),
         T.scale_by_learning_rate(lr),
     )
@@ -189,7 +194,7 @@ def adamw(lr=1e-3, betas=(0.9, 0.999), eps=1e-8, weight_decay=1e-2, amsgrad=Fals
     return _optimizer(
         T.negate() if maximize else None,
         T.scale_by_adam(b1, b2, eps, amsgrad),
-        T.add_decayed_weights(weight_decay) if _nonzero(weight_decay) else None,
+        _decay(weight_decay),
         T.scale_by_learning_rate(lr),
     )
 
@@ -202,7 +207,7 @@ def nadam(lr=2e-3, betas=(0.9, 0.999), eps=1e-8, weight_decay=0.0, momentum_deca
     (L2 into the gradient) or, with ``decoupled_weight_decay=True``, AdamW-style.
     """
     b1, b2 = _betas(betas)
-    wd = T.add_decayed_weights(weight_decay) if _nonzero(weight_decay) else None
+    wd = _decay(weight_decay)
     return _optimizer(
         T.negate() if maximize else None,
         None if decoupled_weight_decay else wd,
@@ -221,8 +226,7 @@ def adamax(lr=2e-3, betas=(0.9, 0.999), eps=1e-8, weight_decay=0.0,
     """
     b1, b2 = _betas(betas)
     return _optimizer(
-        T.negate() if maximize else None,
-        T.add_decayed_weights(weight_decay) if _nonzero(weight_decay) else None,
+        *_coupled(maximize, weight_decay),
         T.scale_by_adamax(b1, b2, eps),
         T.scale_by_learning_rate(lr),
     )
@@ -236,8 +240,7 @@ def adadelta(lr=1.0, rho=0.9, eps=1e-6, weight_decay=0.0,
               \frac{\sqrt{a_{t-1} + \epsilon}}{\sqrt{v_t + \epsilon}}\, g_t
     """
     return _optimizer(
-        T.negate() if maximize else None,
-        T.add_decayed_weights(weight_decay) if _nonzero(weight_decay) else None,
+        *_coupled(maximize, weight_decay),
         T.scale_by_adadelta(rho, eps),
         T.scale_by_learning_rate(lr),
     )
@@ -326,11 +329,7 @@ def race(optimizers: Sequence[GradientTransformation], sizes: Sequence[int]
 
 def _lr_states(state):
     """The learning-rate states of one optimizer (non-race), in chain order."""
-    if isinstance(state, ScaleByLearningRateState):
-        yield state
-    elif isinstance(state, ChainState):
-        for s in state.inner:
-            yield from _lr_states(s)
+    return (s for s in sub_states(state) if isinstance(s, ScaleByLearningRateState))
 
 
 def current_lr(state) -> np.ndarray:
@@ -382,13 +381,6 @@ def _with_scale(state, arr):
     return state
 
 
-def _sub_states(state):
-    yield state
-    if isinstance(state, ChainState):
-        for s in state.inner:
-            yield from _sub_states(s)
-
-
 # not raw (R, D) moments: mu_product is (R, 1) with per-run betas; the others are the
 # last step's derived directions kept for :func:`internals`
 _NOT_RAW = frozenset({"mu_product", "m_hat", "lookahead", "ratio"})
@@ -415,7 +407,7 @@ def quantities(state) -> dict[str, np.ndarray]:
         return out
     out: dict[str, np.ndarray] = {}
     lr_state = None
-    for s in _sub_states(state):
+    for s in sub_states(state):
         if isinstance(s, ScaleByLearningRateState):
             lr_state = lr_state or s
             continue

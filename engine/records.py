@@ -1,5 +1,7 @@
 r"""What the two loops (:mod:`.runner` on surfaces, :mod:`.training` on data) share.
 
+* **Starts.**  :func:`agreed_runs`: the one number of runs R that a 2-D start, the
+  optimizer's hyperparameter arrays and ``runs`` give; :func:`check_finite` for the start.
 * **Stops.**  A run stops for one of :data:`STOP_REASONS`; a ``"diverged"`` stop also
   carries a cause from :data:`STOP_DETAILS` (:func:`divergence`):
 
@@ -38,6 +40,8 @@ from .optimizers import RaceState
 __all__ = [
     "STOP_REASONS",
     "STOP_DETAILS",
+    "agreed_runs",
+    "check_finite",
     "divergence",
     "mark_stops",
     "where_rows",
@@ -45,6 +49,8 @@ __all__ = [
     "Buffers",
     "Event",
     "EventLog",
+    "StoredHistory",
+    "column",
     "write_csv",
     "csv_text",
 ]
@@ -197,6 +203,26 @@ def _put_rows(stop, new, old) -> bool:
     return True
 
 
+# ---------------------------------------------------------------------------- starts
+
+
+def check_finite(x: np.ndarray, name: str) -> np.ndarray:
+    """``x`` itself; ValueError naming ``name`` when any entry is NaN or infinite."""
+    if not np.all(np.isfinite(x)):
+        raise ValueError(f"{name} must be finite (no NaN or inf)")
+    return x
+
+
+def agreed_runs(named: dict) -> int:
+    """The number of runs R that every non-None count in ``named`` (source name -> count)
+    gives, 1 when none does; ValueError listing them when they disagree."""
+    given = {k: int(v) for k, v in named.items() if v is not None}
+    if len(set(given.values())) > 1:
+        desc = ", ".join(f"{k} = {v}" for k, v in given.items())
+        raise ValueError(f"the number of runs R disagrees: {desc}; they must be equal")
+    return next(iter(given.values()), 1)
+
+
 # ---------------------------------------------------------------------------- buffers
 
 
@@ -320,6 +346,32 @@ class EventLog:
         return [{"step": e.step, "param": e.param, "old": _fmt(e.old), "new": _fmt(e.new),
                  "runs": "all" if e.runs is None else " ".join(map(str, e.runs))}
                 for e in self._events]
+
+
+class StoredHistory(EventLog):
+    """An :class:`EventLog` whose rows live in one :class:`Buffers` store, opened at the
+    first record: the history of either loop.  Its length is the number of rows; a
+    :func:`column` reads one named array of the store."""
+
+    def __init__(self):
+        EventLog.__init__(self)
+        self._store: Buffers | None = None
+
+    def _open(self, shapes: dict, pad: dict | None = None) -> None:
+        self._store = Buffers(shapes, pad=pad)
+
+    def __len__(self) -> int:
+        return 0 if self._store is None else len(self._store)
+
+    def _view(self, name: str) -> np.ndarray:
+        if self._store is None:
+            raise ValueError("the history is empty; append a record first")
+        return self._store.view(name)
+
+
+def column(name: str, doc: str) -> property:
+    """A read-only property of a :class:`StoredHistory`: the filled part of column ``name``."""
+    return property(lambda self: self._view(name), doc=doc)
 
 
 def _frozen_value(v):

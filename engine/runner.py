@@ -60,8 +60,9 @@ from .checks import check_int, hparam
 from .optimizers import current_lr, set_lr_scale
 from .records import (
     STOP_REASONS,
-    Buffers,
-    EventLog,
+    StoredHistory,
+    agreed_runs,
+    check_finite,
     divergence,
     freeze_rows,
     mark_stops,
@@ -282,8 +283,7 @@ def init_run(problem, optimizer, start, runs: int | None = None,
     if x.ndim not in (1, 2) or x.shape[-1] < 1 or (x.ndim == 2 and x.shape[0] < 1):
         raise ValueError(f"start must have shape (D,) or (R, D) with R, D >= 1, got shape "
                          f"{x.shape}")
-    if not np.all(np.isfinite(x)):
-        raise ValueError("start must be finite (no NaN or inf)")
+    check_finite(x, "start")
     D = _problem_dim(problem)
     if D is not None and x.shape[-1] != D:
         raise ValueError(f"start has {x.shape[-1]} coordinates but the problem has D = {D}; "
@@ -292,11 +292,7 @@ def init_run(problem, optimizer, start, runs: int | None = None,
         runs = check_int(runs, "runs", 1)
     named = {"start": x.shape[0] if x.ndim == 2 else None,
              "optimizer.runs": getattr(optimizer, "runs", None), "runs": runs}
-    given = {k: int(v) for k, v in named.items() if v is not None}
-    if len(set(given.values())) > 1:
-        desc = ", ".join(f"{k} = {v}" for k, v in given.items())
-        raise ValueError(f"the number of runs R disagrees: {desc}; they must be equal")
-    R = next(iter(given.values()), 1)
+    R = agreed_runs(named)
     _check_runs(stopping, R)
     params = np.array(np.broadcast_to(x, (R, x.shape[-1])), dtype=np.float64)
     sigma = None
@@ -487,7 +483,7 @@ def _stream(problem, optimizer, state, stopping):
 
 # ---------------------------------------------------------------------------- History
 
-class History(EventLog):
+class History(StoredHistory):
     """Collects StepRecords into arrays ``(T+1, R, D)`` / ``(T+1, R)``.
 
     Storage is preallocated and grows geometrically (:class:`.records.Buffers`), so
@@ -501,8 +497,7 @@ class History(EventLog):
     _FIELDS = ("params", "loss", "grad", "lr", "update", "active")
 
     def __init__(self, records=()):
-        EventLog.__init__(self)
-        self._store: Buffers | None = None
+        StoredHistory.__init__(self)
         self.stop_reason = np.zeros(0, dtype=object)
         self.stop_step = np.zeros(0, dtype=np.int64)
         self.stop_detail = np.zeros(0, dtype=object)
@@ -522,7 +517,7 @@ class History(EventLog):
                       "step": ((), np.int64)}
             if true_grad is not None and true_grad is not record.grad:  # gradient noise
                 fields["true_grad"] = ((R, D), np.float64)
-            self._store = Buffers(fields)
+            self._open(fields)
         store = self._store
         R, D = store.shape("params")
         if params.shape != (R, D):
@@ -554,14 +549,6 @@ class History(EventLog):
 
     def _last_step(self) -> int:
         return int(self._store.view("step")[-1])
-
-    def __len__(self) -> int:
-        return 0 if self._store is None else len(self._store)
-
-    def _view(self, name):
-        if self._store is None:
-            raise ValueError("the history is empty; append a record first")
-        return self._store.view(name)
 
     params = property(lambda self: self._view("params"), doc="(T+1, R, D) parameters")
     loss = property(lambda self: self._view("loss"), doc="(T+1, R) losses")

@@ -133,14 +133,16 @@ def _scalar(value, name, lo=None, hi=None, *, lo_open=False) -> float:
     return hparam(value, name, lo, hi, lo_open=lo_open)
 
 
-def _make(name, loss, grad, domain, start, minima, params, *, curvature=None,
-          log_scale=False, latex="", f_min=None, condition=None, both=None,
+def _make(name, loss, both, domain, start, minima, params, *, curvature=None,
+          log_scale=False, latex="", f_min=None, condition=None,
           bounded_below=None) -> Problem:
+    """The Problem of a surface given its ``loss`` and its one-pass ``both``
+    (``loss_and_grad``), whose second output is the gradient."""
     minima = _frozen(minima, (-1, 2))
     dom = tuple((float(lo), float(hi)) for lo, hi in domain)
     if bounded_below is None and f_min is not None:
         bounded_below = True  # a known global minimum value
-    return Problem(name, loss, grad, dom, _frozen(start, (2,)), minima, dict(params),
+    return Problem(name, loss, _grad_of(both), dom, _frozen(start, (2,)), minima, dict(params),
                    None if curvature is None else float(curvature), bool(log_scale), latex,
                    None if f_min is None else float(f_min),
                    None if condition is None else float(condition), both, bounded_below)
@@ -164,9 +166,9 @@ def _quadratic_form(name, A, domain, start, params, latex, log_scale=False) -> P
             _pair(ax + A[0, 1] * y, A[1, 0] * x + dy)
 
     minima = np.zeros((1, 2)) if lam[0] > 0 else np.zeros((0, 2))
-    return _make(name, loss, _grad_of(both), domain, start, minima, params, curvature=lmax,
+    return _make(name, loss, both, domain, start, minima, params, curvature=lmax,
                  log_scale=log_scale, latex=latex, f_min=0.0 if lam[0] > 0 else None,
-                 condition=condition, both=both, bounded_below=bool(lam[0] >= 0))
+                 condition=condition, bounded_below=bool(lam[0] >= 0))
 
 
 # ---------------------------------------------------------------------------- quadratics
@@ -222,8 +224,8 @@ def booth() -> Problem:
         u, v = x + 2 * y - 7, 2 * x + y - 5
         return u ** 2 + v ** 2, _pair(2 * u + 4 * v, 4 * u + 2 * v)
 
-    return _make("booth", loss, _grad_of(both), ((-10, 10), (-10, 10)), (-8.0, -6.0),
-                 [[1.0, 3.0]], {}, curvature=18.0, condition=9.0, f_min=0.0, both=both,
+    return _make("booth", loss, both, ((-10, 10), (-10, 10)), (-8.0, -6.0),
+                 [[1.0, 3.0]], {}, curvature=18.0, condition=9.0, f_min=0.0,
                  latex=r"L(x, y) = (x + 2y - 7)^2 + (2x + y - 5)^2")
 
 
@@ -241,8 +243,8 @@ def matyas() -> Problem:
         cx = 0.48 * x
         return 0.26 * (x * x + y * y) - cx * y, _pair(0.52 * x - 0.48 * y, 0.52 * y - cx)
 
-    return _make("matyas", loss, _grad_of(both), ((-10, 10), (-10, 10)), (-8.0, -4.0),
-                 [[0.0, 0.0]], {}, curvature=1.0, condition=25.0, f_min=0.0, both=both,
+    return _make("matyas", loss, both, ((-10, 10), (-10, 10)), (-8.0, -4.0),
+                 [[0.0, 0.0]], {}, curvature=1.0, condition=25.0, f_min=0.0,
                  latex=r"L(x, y) = 0.26\,(x^2 + y^2) - 0.48\,xy")
 
 
@@ -280,8 +282,8 @@ def rosenbrock(a=1.0, b=100.0) -> Problem:
     hx = max(2.0, abs(a) + 1.0)
     y_lo, y_hi = -1.0, max(3.0, a * a + 1.0)
     start = (-0.75 * hx, y_lo + 0.85 * (y_hi - y_lo))
-    return _make("rosenbrock", loss, _grad_of(both), ((-hx, hx), (y_lo, y_hi)), start,
-                 [[a, a * a]], {"a": a, "b": b}, log_scale=True, f_min=0.0, both=both,
+    return _make("rosenbrock", loss, both, ((-hx, hx), (y_lo, y_hi)), start,
+                 [[a, a * a]], {"a": a, "b": b}, log_scale=True, f_min=0.0,
                  latex=rf"L(x, y) = (a - x)^2 + b\,(y - x^2)^2, \quad a = {a:g},\ b = {b:g}")
 
 
@@ -289,26 +291,27 @@ def beale() -> Problem:
     r"""Beale: :math:`L = (1.5 - x + xy)^2 + (2.25 - x + xy^2)^2 + (2.625 - x + xy^3)^2`;
     sharp ridges, flat arms; minimum :math:`L(3, 0.5) = 0`."""
 
-    def loss(params):
+    def parts(params):
         x, y = _xy(params)
         xy = x * y
         xy2 = xy * y
-        return (1.5 - x + xy) ** 2 + (2.25 - x + xy2) ** 2 + (2.625 - x + xy2 * y) ** 2
+        return x, y, 1.5 - x + xy, (2.25 - x + xy2) ** 2, (2.625 - x + xy2 * y) ** 2
+
+    def loss(params):
+        _, _, t1, sq2, sq3 = parts(params)
+        return t1 ** 2 + sq2 + sq3
 
     def both(params):
-        x, y = _xy(params)
-        xy = x * y
-        xy2 = xy * y
-        t1 = 1.5 - x + xy
-        loss = t1 ** 2 + (2.25 - x + xy2) ** 2 + (2.625 - x + xy2 * y) ** 2
+        x, y, t1, sq2, sq3 = parts(params)
+        loss = t1 ** 2 + sq2 + sq3
         y2, y3 = y * y, y * y * y  # the gradient's terms round as x * y^k, not (x y) y
         t2, t3 = 2.25 - x + x * y2, 2.625 - x + x * y3
         gx = 2.0 * (t1 * (y - 1.0) + t2 * (y2 - 1.0) + t3 * (y3 - 1.0))
         gy = 2.0 * x * (t1 + 2.0 * t2 * y + 3.0 * t3 * y2)
         return loss, _pair(gx, gy)
 
-    return _make("beale", loss, _grad_of(both), ((-4.5, 4.5), (-4.5, 4.5)), (1.0, 1.5),
-                 [[3.0, 0.5]], {}, log_scale=True, f_min=0.0, both=both,
+    return _make("beale", loss, both, ((-4.5, 4.5), (-4.5, 4.5)), (1.0, 1.5),
+                 [[3.0, 0.5]], {}, log_scale=True, f_min=0.0,
                  latex=r"L(x, y) = (1.5 - x + xy)^2 + (2.25 - x + xy^2)^2"
                        r" + (2.625 - x + xy^3)^2")
 
@@ -339,8 +342,8 @@ def goldstein_price() -> Problem:
         B_y = -6.0 * v * b + v * v * (48.0 - 36.0 * x + 54.0 * y)
         return A * B, _pair(A_x * B + A * B_x, A_y * B + A * B_y)
 
-    return _make("goldstein_price", loss, _grad_of(both), ((-2, 2), (-2, 2)), (-1.5, -1.5),
-                 [[0.0, -1.0]], {}, log_scale=True, f_min=3.0, both=both,
+    return _make("goldstein_price", loss, both, ((-2, 2), (-2, 2)), (-1.5, -1.5),
+                 [[0.0, -1.0]], {}, log_scale=True, f_min=3.0,
                  latex=r"L = [1 + (x{+}y{+}1)^2 (19 - 14x + 3x^2 - 14y + 6xy + 3y^2)]"
                        r"\,[30 + (2x{-}3y)^2 (18 - 32x + 12x^2 + 48y - 36xy + 27y^2)]")
 
@@ -367,8 +370,8 @@ def himmelblau() -> Problem:
               [-2.805118086952745, 3.131312518250573],
               [-3.779310253377747, -3.2831859912861696],
               [3.5844283403304917, -1.8481265269644036]]
-    return _make("himmelblau", loss, _grad_of(both), ((-5, 5), (-5, 5)), (-0.27, -0.9), minima,
-                 {}, log_scale=True, f_min=0.0, both=both,
+    return _make("himmelblau", loss, both, ((-5, 5), (-5, 5)), (-0.27, -0.9), minima,
+                 {}, log_scale=True, f_min=0.0,
                  latex=r"L(x, y) = (x^2 + y - 11)^2 + (x + y^2 - 7)^2")
 
 
@@ -393,8 +396,8 @@ def rastrigin(A=10.0) -> Problem:
         return (x * x + y * y + 2.0 * A) - A * waves, \
             _pair(2.0 * x + TAU * A * np.sin(tx), 2.0 * y + TAU * A * np.sin(ty))
 
-    return _make("rastrigin", loss, _grad_of(both), ((-5.12, 5.12), (-5.12, 5.12)), (3.3, -2.6),
-                 [[0.0, 0.0]], {"A": A}, f_min=0.0, both=both,
+    return _make("rastrigin", loss, both, ((-5.12, 5.12), (-5.12, 5.12)), (3.3, -2.6),
+                 [[0.0, 0.0]], {"A": A}, f_min=0.0,
                  latex=rf"L = 2A + \sum_i (\theta_i^2 - A\cos 2\pi\theta_i), \quad A = {A:g}")
 
 
@@ -430,8 +433,8 @@ def ackley() -> Problem:
                      k * y + math.pi * e2 * np.sin(TAU * y))
         return loss_of(e1, e2), grad
 
-    return _make("ackley", loss, _grad_of(both), ((-5, 5), (-5, 5)), (3.6, -2.8), [[0.0, 0.0]],
-                 {}, f_min=0.0, both=both,
+    return _make("ackley", loss, both, ((-5, 5), (-5, 5)), (3.6, -2.8), [[0.0, 0.0]],
+                 {}, f_min=0.0,
                  latex=r"L = -20\,e^{-0.2\sqrt{(x^2+y^2)/2}} - e^{(\cos 2\pi x"
                        r" + \cos 2\pi y)/2} + 20 + e")
 
@@ -453,8 +456,8 @@ def six_hump_camel() -> Problem:
             _pair(8.0 * x - 8.4 * x3 + 2.0 * x3 * x * x + y, x - 8.0 * y + 16.0 * y * y * y)
 
     x0, y0 = 0.08984201310031807, -0.7126564030207396
-    return _make("six_hump_camel", loss, _grad_of(both), ((-2, 2), (-1, 1)), (-1.5, -0.8),
-                 [[x0, y0], [-x0, -y0]], {}, f_min=-1.0316284534898774, both=both,
+    return _make("six_hump_camel", loss, both, ((-2, 2), (-1, 1)), (-1.5, -0.8),
+                 [[x0, y0], [-x0, -y0]], {}, f_min=-1.0316284534898774,
                  latex=r"L(x, y) = (4 - 2.1x^2 + x^4/3)\,x^2 + xy + (4y^2 - 4)\,y^2")
 
 
@@ -462,20 +465,21 @@ def three_hump_camel() -> Problem:
     r"""Three-hump camel: :math:`L = 2x^2 - 1.05x^4 + x^6/6 + xy + y^2`; global minimum
     :math:`L(0, 0) = 0` and two local minima near :math:`\pm(1.75, -0.87)`."""
 
-    def loss(params):
+    def parts(params):
         x, y = _xy(params)
         x2 = x * x
-        return 2.0 * x2 - 1.05 * x2 * x2 + x2 * x2 * x2 / 6.0 + x * y + y * y
+        return x, y, x2, 2.0 * x2 - 1.05 * x2 * x2 + x2 * x2 * x2 / 6.0 + x * y + y * y
+
+    def loss(params):
+        return parts(params)[3]
 
     def both(params):
-        x, y = _xy(params)
-        x2 = x * x
+        x, y, x2, value = parts(params)
         x3 = x2 * x
-        return 2.0 * x2 - 1.05 * x2 * x2 + x2 * x2 * x2 / 6.0 + x * y + y * y, \
-            _pair(4.0 * x - 4.2 * x3 + x3 * x * x + y, x + 2.0 * y)
+        return value, _pair(4.0 * x - 4.2 * x3 + x3 * x * x + y, x + 2.0 * y)
 
-    return _make("three_hump_camel", loss, _grad_of(both), ((-2.5, 2.5), (-2.5, 2.5)),
-                 (-2.2, 1.9), [[0.0, 0.0]], {}, f_min=0.0, both=both,
+    return _make("three_hump_camel", loss, both, ((-2.5, 2.5), (-2.5, 2.5)),
+                 (-2.2, 1.9), [[0.0, 0.0]], {}, f_min=0.0,
                  latex=r"L(x, y) = 2x^2 - 1.05x^4 + x^6/6 + xy + y^2")
 
 
@@ -497,8 +501,8 @@ def styblinski_tang() -> Problem:
 
     t = -2.9035340277711783
     f_min = t ** 4 - 16.0 * t * t + 5.0 * t
-    return _make("styblinski_tang", loss, _grad_of(both), ((-5, 5), (-5, 5)), (0.3, 4.5),
-                 [[t, t]], {}, f_min=f_min, both=both,
+    return _make("styblinski_tang", loss, both, ((-5, 5), (-5, 5)), (0.3, 4.5),
+                 [[t, t]], {}, f_min=f_min,
                  latex=r"L = \tfrac12 \sum_i (\theta_i^4 - 16\theta_i^2 + 5\theta_i)")
 
 
@@ -524,8 +528,8 @@ def plateau(width=1.0) -> Problem:
         k = inv * e
         return 1.0 - e, _pair(k * x, k * y)
 
-    return _make("plateau", loss, _grad_of(both), ((-4 * w, 4 * w), (-4 * w, 4 * w)),
-                 (-3.2 * w, 2.4 * w), [[0.0, 0.0]], {"width": w}, f_min=0.0, both=both,
+    return _make("plateau", loss, both, ((-4 * w, 4 * w), (-4 * w, 4 * w)),
+                 (-3.2 * w, 2.4 * w), [[0.0, 0.0]], {"width": w}, f_min=0.0,
                  latex=rf"L(x, y) = 1 - e^{{-(x^2 + y^2)/(2w^2)}}, \quad w = {w:g}")
 
 
@@ -543,6 +547,6 @@ def monkey_saddle() -> Problem:
         x2 = x * x
         return x2 * x - 3.0 * x * y * y, _pair(3.0 * (x2 - y * y), -6.0 * x * y)
 
-    return _make("monkey_saddle", loss, _grad_of(both), ((-2, 2), (-2, 2)), (1.5, 0.05),
-                 np.zeros((0, 2)), {}, latex=r"L(x, y) = x^3 - 3xy^2", both=both,
+    return _make("monkey_saddle", loss, both, ((-2, 2), (-2, 2)), (1.5, 0.05),
+                 np.zeros((0, 2)), {}, latex=r"L(x, y) = x^3 - 3xy^2",
                  bounded_below=False)

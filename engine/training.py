@@ -53,7 +53,10 @@ from .checks import check_int, hparam
 from .records import (
     STOP_REASONS,
     Buffers,
-    EventLog,
+    StoredHistory,
+    agreed_runs,
+    check_finite,
+    column,
     divergence,
     mark_stops,
     where_rows,
@@ -262,18 +265,13 @@ def init_train(model, dataset, optimizer, *, batch_size: int = 32, seed=0,
     named = {"init": None if init is None or np.ndim(init) != 2 else np.shape(init)[0],
              "optimizer.runs": getattr(optimizer, "runs", None),
              "runs": None if runs is None else check_int(runs, "runs", 1)}
-    given = {k: int(v) for k, v in named.items() if v is not None}
-    if len(set(given.values())) > 1:
-        desc = ", ".join(f"{k} = {v}" for k, v in given.items())
-        raise ValueError(f"the number of runs R disagrees: {desc}; they must be equal")
-    R = next(iter(given.values()), 1)
+    R = agreed_runs(named)
     x = model.init_params(dataset.X_train.shape[1], dataset.n_classes)[0] if init is None \
         else np.asarray(init, dtype=np.float64)
     if x.ndim not in (1, 2) or x.shape[-1] != P:
         raise ValueError(f"init must have shape ({P},) or (R, {P}) for {model.name} on "
                          f"{dataset.X_train.shape[1]} features; got shape {x.shape}")
-    if not np.all(np.isfinite(x)):
-        raise ValueError("init must be finite (no NaN or inf)")
+    check_finite(x, "init")
     params = np.array(np.broadcast_to(x, (R, P)), dtype=np.float64)
     opt_state = optimizer.init(params)
     batches = init_batches(N, batch_size, seed=seed, shared=shared_batches,
@@ -483,7 +481,13 @@ def _stream(model, dataset, optimizer, state, rules):
 # ---------------------------------------------------------------------------- history
 
 
-class TrainHistory(EventLog):
+def _epoch_column(name: str, doc: str) -> property:
+    """A read-only property of a :class:`TrainHistory`: a copy of the epoch-level column
+    ``name`` (empty before the first epoch end)."""
+    return property(lambda self: self._epoch_arr(name), doc=doc)
+
+
+class TrainHistory(StoredHistory):
     """Collects :class:`TrainRecord` s into arrays for charts and tests.
 
     Iteration level (row 0 = the start): ``iterations (T+1,)``, ``epochs (T+1,)``,
@@ -500,8 +504,7 @@ class TrainHistory(EventLog):
     """
 
     def __init__(self, records=()):
-        EventLog.__init__(self)
-        self._it: Buffers | None = None
+        StoredHistory.__init__(self)
         self._ep: Buffers | None = None
         self._metric_names: tuple[str, ...] = ()
         self.stop_reason = self.stop_step = self.stop_epoch = self.best_epoch = None
@@ -512,22 +515,22 @@ class TrainHistory(EventLog):
     def append(self, record: TrainRecord) -> None:
         params = np.asarray(record.params)
         R, P = params.shape
-        if self._it is None:
+        if self._store is None:
             f, i = np.float64, np.int64
-            self._it = Buffers({"iteration": ((), i), "epoch": ((), i), "params": ((R, P), f),
-                                "train_loss": ((R,), f), "lr": ((R,), f),
-                                "grad_norm": ((R,), f), "update_norm": ((R,), f),
-                                "active": ((R,), bool), "batch_rows": ((R, 0), i)},
-                               pad={"batch_rows": -1})
+            self._open({"iteration": ((), i), "epoch": ((), i), "params": ((R, P), f),
+                        "train_loss": ((R,), f), "lr": ((R,), f),
+                        "grad_norm": ((R,), f), "update_norm": ((R,), f),
+                        "active": ((R,), bool), "batch_rows": ((R, 0), i)},
+                       pad={"batch_rows": -1})
         rows = getattr(record, "batch_rows", None)
         if rows is None:  # a record made without them: from ``batch`` (all runs)
             b = np.asarray(record.batch, dtype=np.int64)
             rows = np.broadcast_to(b, (R, b.shape[-1])) if b.size else np.zeros((R, 0), int)
-        self._it.append(iteration=record.iteration, epoch=record.epoch, params=params,
-                        train_loss=record.train_loss, lr=record.lr,
-                        grad_norm=np.linalg.norm(record.grad, axis=1),
-                        update_norm=np.linalg.norm(record.update, axis=1),
-                        active=record.active, batch_rows=rows)
+        self._store.append(iteration=record.iteration, epoch=record.epoch, params=params,
+                           train_loss=record.train_loss, lr=record.lr,
+                           grad_norm=np.linalg.norm(record.grad, axis=1),
+                           update_norm=np.linalg.norm(record.update, axis=1),
+                           active=record.active, batch_rows=rows)
         if record.epoch_end:
             names = tuple(record.metrics)
             if self._ep is None:
@@ -548,32 +551,21 @@ class TrainHistory(EventLog):
             np.array(detail, dtype=object)
         self.best_epoch = None if record.best_epoch is None else np.array(record.best_epoch)
 
-    def __len__(self) -> int:
-        return 0 if self._it is None else len(self._it)
-
-    def _arr(self, name):
-        if self._it is None:
-            raise ValueError("the history is empty; append a record first")
-        return self._it.view(name)
-
     def _epoch_arr(self, name):
         return np.zeros(0) if self._ep is None else np.array(self._ep.view(name))
 
-    iterations = property(lambda self: self._arr("iteration"), doc="(T+1,) iteration numbers")
-    epochs = property(lambda self: self._arr("epoch"), doc="(T+1,) epoch of each iteration")
-    params = property(lambda self: self._arr("params"), doc="(T+1, R, P) parameters")
-    train_loss = property(lambda self: self._arr("train_loss"), doc="(T+1, R) batch losses")
-    lr = property(lambda self: self._arr("lr"), doc="(T+1, R) learning rates")
-    grad_norm = property(lambda self: self._arr("grad_norm"), doc="(T+1, R) batch grad norms")
-    update_norm = property(lambda self: self._arr("update_norm"), doc="(T+1, R) update norms")
-    active = property(lambda self: self._arr("active"), doc="(T+1, R) still running")
-    batch_rows = property(lambda self: self._arr("batch_rows"),
-                          doc="(T+1, R, B) rows of each run's batch, -1 padded")
-    epoch_index = property(lambda self: self._epoch_arr("epoch"), doc="(E+1,) epochs")
-    epoch_iteration = property(lambda self: self._epoch_arr("iteration"),
-                               doc="(E+1,) iteration that closed each epoch")
-    epoch_params = property(lambda self: self._epoch_arr("params"),
-                            doc="(E+1, R, P) parameters at each epoch end")
+    iterations = column("iteration", "(T+1,) iteration numbers")
+    epochs = column("epoch", "(T+1,) epoch of each iteration")
+    params = column("params", "(T+1, R, P) parameters")
+    train_loss = column("train_loss", "(T+1, R) batch losses")
+    lr = column("lr", "(T+1, R) learning rates")
+    grad_norm = column("grad_norm", "(T+1, R) batch grad norms")
+    update_norm = column("update_norm", "(T+1, R) update norms")
+    active = column("active", "(T+1, R) still running")
+    batch_rows = column("batch_rows", "(T+1, R, B) rows of each run's batch, -1 padded")
+    epoch_index = _epoch_column("epoch", "(E+1,) epochs")
+    epoch_iteration = _epoch_column("iteration", "(E+1,) iteration that closed each epoch")
+    epoch_params = _epoch_column("params", "(E+1, R, P) parameters at each epoch end")
 
     @property
     def metric_names(self) -> tuple[str, ...]:
@@ -615,9 +607,10 @@ class TrainHistory(EventLog):
         """One dict per (iteration, run): iteration, epoch, run, train_loss, lr, grad_norm,
         update_norm, active; when events were added also events (that iteration's)."""
         rows = []
-        if self._it is None:
+        if self._store is None:
             return rows
-        it = {k: self._it.view(k) for k in self._it.names if k not in ("params", "batch_rows")}
+        it = {k: self._store.view(k) for k in self._store.names
+              if k not in ("params", "batch_rows")}
         for i in range(len(self)):
             for r in range(it["train_loss"].shape[1]):
                 rows.append({"iteration": int(it["iteration"][i]), "epoch": int(it["epoch"][i]),

@@ -93,9 +93,27 @@ def _zeros(params):
     return np.zeros(np.shape(params))
 
 
+def _no_state(params):
+    """The ``init`` of a stateless transform."""
+    return EmptyState()
+
+
 def _unset(value, count):
     """``value``, or NaN of its shape before the first update (``count == 0``)."""
     return np.full(value.shape, np.nan) if count == 0 else value
+
+
+def _unset_all(out: dict, like, *names: str) -> dict:
+    """``out`` with NaN (of the shape of ``like``) for each derived quantity in ``names``:
+    what a description shows before the first update."""
+    return {**out, **dict.fromkeys(names, np.full(like.shape, np.nan))}
+
+
+def _adam_hparams(b1, b2, eps) -> tuple:
+    """The betas and eps of the Adam family, each checked (torch's ``betas``, ``eps``)."""
+    return (hparam(b1, "betas[0]", 0.0, 1.0, hi_open=True),
+            hparam(b2, "betas[1]", 0.0, 1.0, hi_open=True),
+            hparam(eps, "eps", 0.0, lo_open=True))
 
 
 # ---------------------------------------------------------------- stateless
@@ -106,9 +124,6 @@ def scale(factor) -> GradientTransformation:
     c = hparam(factor, "factor")
     full = _full(c)
 
-    def init(params):
-        return EmptyState()
-
     def update(g, state, params):
         (cf,) = full(g.shape)
         return g * cf, state
@@ -116,19 +131,16 @@ def scale(factor) -> GradientTransformation:
     def describe(state):
         return {"factor": _col(c)}
 
-    return _make(init, update, describe, factor=c)
+    return _make(_no_state, update, describe, factor=c)
 
 
 def negate() -> GradientTransformation:
     r"""Ascent instead of descent, torch's ``maximize=True``: :math:`u = -g`."""
 
-    def init(params):
-        return EmptyState()
-
     def update(g, state, params):
         return -g, state
 
-    return GradientTransformation(init, update)
+    return GradientTransformation(_no_state, update)
 
 
 def add_decayed_weights(weight_decay) -> GradientTransformation:
@@ -143,14 +155,11 @@ def add_decayed_weights(weight_decay) -> GradientTransformation:
     wd = hparam(weight_decay, "weight_decay", 0.0)
     full = _full(wd)
 
-    def init(params):
-        return EmptyState()
-
     def update(g, state, params):
         (wdf,) = full(g.shape)
         return g + wdf * params, state
 
-    return _make(init, update, weight_decay=wd)
+    return _make(_no_state, update, weight_decay=wd)
 
 
 # ---------------------------------------------------------------- momentum
@@ -314,9 +323,7 @@ def scale_by_adam(b1=0.9, b2=0.999, eps=1e-8, amsgrad: bool = False) -> Gradient
     with :math:`\hat v_t = v_t`, or :math:`\max(\hat v_{t-1}, v_t)` for AMSGrad.
     :math:`\epsilon` is added *outside* the square root of the bias-corrected moment.
     """
-    b1 = hparam(b1, "betas[0]", 0.0, 1.0, hi_open=True)
-    b2 = hparam(b2, "betas[1]", 0.0, 1.0, hi_open=True)
-    eps = hparam(eps, "eps", 0.0, lo_open=True)
+    b1, b2, eps = _adam_hparams(b1, b2, eps)
     amsgrad = bool(amsgrad)
     b1c, b2c = _col(b1), _col(b2)
     full = _full(b2, 1.0 - b1, 1.0 - b2, eps)
@@ -341,8 +348,7 @@ def scale_by_adam(b1=0.9, b2=0.999, eps=1e-8, amsgrad: bool = False) -> Gradient
         if amsgrad:
             out["v_max"] = state.nu_max
         if t == 0:
-            nan = np.full(state.mu.shape, np.nan)
-            return {**out, "m_hat": nan, "v_hat": nan, "factor": nan}
+            return _unset_all(out, state.mu, "m_hat", "v_hat", "factor")
         second = state.nu_max if amsgrad else state.nu
         out["m_hat"] = state.mu / (1.0 - b1c ** t)
         out["v_hat"] = second / (1.0 - b2c ** t)
@@ -374,9 +380,7 @@ def scale_by_nadam(b1=0.9, b2=0.999, eps=1e-8, momentum_decay=4e-3) -> GradientT
 
     where :math:`\psi` is torch's ``momentum_decay``.
     """
-    b1 = hparam(b1, "betas[0]", 0.0, 1.0, hi_open=True)
-    b2 = hparam(b2, "betas[1]", 0.0, 1.0, hi_open=True)
-    eps = hparam(eps, "eps", 0.0, lo_open=True)
+    b1, b2, eps = _adam_hparams(b1, b2, eps)
     psi = hparam(momentum_decay, "momentum_decay", 0.0)
     b1c, b2c, psic = _col(b1), _col(b2), _col(psi)
     full = _full(b2, 1.0 - b1, 1.0 - b2, eps)
@@ -397,12 +401,10 @@ def scale_by_nadam(b1=0.9, b2=0.999, eps=1e-8, momentum_decay=4e-3) -> GradientT
         return m_hat / denom, ScaleByNadamState(t, prod, m, v, m_hat)
 
     def describe(state):
-        t = state.count
         out = {"m": state.mu, "v": state.nu}
-        if t == 0:
-            nan = np.full(state.mu.shape, np.nan)
-            return {**out, "m_hat": nan, "v_hat": nan, "factor": nan}
-        v_hat = state.nu / (1.0 - b2c ** t)
+        if state.count == 0:
+            return _unset_all(out, state.mu, "m_hat", "v_hat", "factor")
+        v_hat = state.nu / (1.0 - b2c ** state.count)
         return {**out, "m_hat": state.m_hat, "v_hat": v_hat,
                 "factor": 1.0 / (np.sqrt(v_hat) + _col(eps))}
 
@@ -424,9 +426,7 @@ def scale_by_adamax(b1=0.9, b2=0.999, eps=1e-8) -> GradientTransformation:
         u^\infty_t = \max(\beta_2 u^\infty_{t-1},\ |g_t| + \epsilon), \qquad
         u_t = \frac{m_t}{(1-\beta_1^t)\, u^\infty_t}
     """
-    b1 = hparam(b1, "betas[0]", 0.0, 1.0, hi_open=True)
-    b2 = hparam(b2, "betas[1]", 0.0, 1.0, hi_open=True)
-    eps = hparam(eps, "eps", 0.0, lo_open=True)
+    b1, b2, eps = _adam_hparams(b1, b2, eps)
     b1c = _col(b1)
     full = _full(b2, eps, 1.0 - b1)
 
@@ -441,12 +441,11 @@ def scale_by_adamax(b1=0.9, b2=0.999, eps=1e-8) -> GradientTransformation:
         return mu / u_inf / (1.0 - b1c ** t), ScaleByAdamaxState(t, mu, u_inf)
 
     def describe(state):
-        t = state.count
         out = {"m": state.mu, "u_inf": state.exp_inf}
-        if t == 0:
-            nan = np.full(state.mu.shape, np.nan)
-            return {**out, "m_hat": nan, "factor": nan}
-        return {**out, "m_hat": state.mu / (1.0 - b1c ** t), "factor": 1.0 / state.exp_inf}
+        if state.count == 0:
+            return _unset_all(out, state.mu, "m_hat", "factor")
+        m_hat = state.mu / (1.0 - b1c ** state.count)
+        return {**out, "m_hat": m_hat, "factor": 1.0 / state.exp_inf}
 
     return _make(init, update, describe, b1=b1, b2=b2, eps=eps)
 

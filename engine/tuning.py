@@ -248,6 +248,14 @@ def _check_mode(mode):
         raise ValueError(f"mode must be 'min' or 'max'; got {mode!r}")
 
 
+def _trials(model, dataset, configs, metric, mode, **kw) -> TuneTable:
+    """All ``configs`` trained as one batch by :func:`evaluate_configs`, numbered as trials."""
+    rows = evaluate_configs(model, dataset, configs, metric=metric, **kw)
+    for i, r in enumerate(rows):
+        r["trial"] = i
+    return _table(rows, rows, metric, mode)
+
+
 # ---------------------------------------------------------------------------- searches
 
 
@@ -264,11 +272,8 @@ def grid_search(model, dataset, grid: dict, *, optimizer="sgd", epochs: int = 10
             raise ValueError(f"grid[{k!r}] must be a non-empty list of values; got {grid[k]!r}")
     configs = [dict(zip(keys, vals, strict=True))
                for vals in itertools.product(*(grid[k] for k in keys))]
-    rows = evaluate_configs(model, dataset, configs, optimizer=optimizer, epochs=epochs,
-                            batch_size=batch_size, seed=seed, metric=metric, **train_kw)
-    for i, r in enumerate(rows):
-        r["trial"] = i
-    return _table(rows, rows, metric, mode)
+    return _trials(model, dataset, configs, metric, mode, optimizer=optimizer, epochs=epochs,
+                   batch_size=batch_size, seed=seed, **train_kw)
 
 
 def random_search(model, dataset, space: dict, n_trials: int, *, optimizer="sgd",
@@ -280,11 +285,8 @@ def random_search(model, dataset, space: dict, n_trials: int, *, optimizer="sgd"
     _check_mode(mode)
     s = as_seed(seed)
     configs = sample_configs(space, n_trials, np.random.default_rng([s, 1]))
-    rows = evaluate_configs(model, dataset, configs, optimizer=optimizer, epochs=epochs,
-                            batch_size=batch_size, seed=s, metric=metric, **train_kw)
-    for i, r in enumerate(rows):
-        r["trial"] = i
-    return _table(rows, rows, metric, mode)
+    return _trials(model, dataset, configs, metric, mode, optimizer=optimizer, epochs=epochs,
+                   batch_size=batch_size, seed=s, **train_kw)
 
 
 def successive_halving(model, dataset, space: dict, *, n_configs: int = 27, eta: int = 3,
