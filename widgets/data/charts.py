@@ -49,10 +49,11 @@ from descentlab.widgets.ui.figures import (
     zero_contour,
 )
 from descentlab.widgets.ui.format import num
-from descentlab.widgets.ui.palette import run_colors
+from descentlab.widgets.ui.palette import ramp_colors
 
 __all__ = ["DataStyle", "Points", "DataChart", "MiniBatchLoss", "iteration_loss", "epoch_loss",
-           "TrainValChart", "WeightTraces", "EffectiveSteps", "weight_ranks", "single_step",
+           "TrainValChart", "WeightTraces", "EffectiveSteps", "weight_ranks", "rank_colors",
+           "single_step",
            "POINT_COLORS", "TOP_FEATURES"]
 
 TOP_FEATURES = 6
@@ -251,6 +252,12 @@ def weight_ranks(w) -> np.ndarray:
     return ranks
 
 
+def rank_colors(n: int) -> list[str]:
+    r"""``n`` colours for ranks 0 (the largest) to n - 1 on the sequential ramp, dark to
+    light, placed by :math:`\log(k + 1)/\log n` so the first few ranks are far apart."""
+    return ramp_colors(np.arange(1, max(n, 1) + 1), 1, max(n, 2))
+
+
 def single_step(eff) -> np.ndarray:
     """``(R,)`` whether each run's step size is one number for every coordinate (a row
     of ``eff (R, D)`` that is finite and constant: SGD's :math:`\\eta`)."""
@@ -262,8 +269,8 @@ def single_step(eff) -> np.ndarray:
 class WeightTraces:
     r"""The weights :math:`w_1, \dots, w_F` of the inspected run against the iteration,
     one ``Lines`` mark of F lines.  Colour: the rank of :math:`\lvert w_i\rvert` at the
-    shown iteration on the sequential ramp (dark: the largest); the key names the
-    :data:`TOP_FEATURES` largest, ``#i`` the feature's number and its name."""
+    shown iteration on the sequential ramp (:func:`rank_colors`, dark: the largest); the
+    key names the :data:`TOP_FEATURES` largest, ``#i`` the feature's number and its name."""
 
     def __init__(self, **size):
         self.sx, self.sy = bq.LinearScale(), bq.LinearScale()
@@ -275,19 +282,19 @@ class WeightTraces:
         self.figure = figure([self.lines, self.events],
                              [axis(self.sx, "iteration t"),
                               axis(self.sy, "weight wᵢ", side="left")],
-                             "weights", **size)
-        self.key = Key(width="230px")
+                             "weights", **{"width": "420px", **size})
+        self.key = Key(width="185px")
         self.widget = W.HBox([self.figure, self.key.widget])
         self.features: tuple = ()
         self.labels: tuple = ()
-        self.ramp = run_colors(1, sequential=True)
+        self.ramp = rank_colors(1)
         self._ranks: tuple | None = None
         self._title = ""
 
     def configure(self, style: DataStyle) -> None:
         self.features = tuple(style.features)
         self.labels = tuple(style.labels)
-        self.ramp = run_colors(max(len(self.features), 1), sequential=True)
+        self.ramp = rank_colors(len(self.features))
         self._ranks = None
 
     def draw(self, view) -> None:
@@ -314,10 +321,14 @@ class WeightTraces:
                 self.events.y = np.tile([0.0, 1.0], (len(steps), 1))
             else:
                 self.events.x = self.events.y = EMPTY
+        if not np.ptp(np.nan_to_num(np.abs(w))) > 0:     # all equal (the start): no order
+            self.key.show([], [], f"all {F} weights are {num(abs(w[0]), 3)} at t = "
+                          f"{view.step}" if F and np.isfinite(w[0]) else "no weights")
+            return
         top = np.argsort(ranks)[:TOP_FEATURES]
         self.key.show([self.ramp[ranks[i]] for i in top],
                       [f"#{i + 1} {self.features[i]}" for i in top],
-                      f"largest |wᵢ| at t = {view.step} (colour: rank)")
+                      f"largest |wᵢ| at t = {view.step} (colour: rank of |wᵢ|)")
 
 
 class EffectiveSteps:
@@ -327,20 +338,21 @@ class EffectiveSteps:
     note under it names each bar run's largest and smallest step by feature."""
 
     def __init__(self, **size):
-        self.sx, self.sy = bq.LinearScale(min=0.5), bq.LogScale()
+        self.sx = bq.LinearScale(min=0.5, max=2.5, allow_padding=False)
+        self.sy = bq.LogScale()
         sc = {"x": self.sx, "y": self.sy}
         self.bars = bq.Bars(x=np.arange(1.0, 3.0), y=np.ones((1, 2)), scales=sc,
-                            type="grouped", padding=0.15, base=1.0, visible=False,
-                            stroke_width=0)
+                            type="grouped", padding=0.2, base=1.0, visible=False,
+                            stroke_width=0, opacities=[1.0])
         self.rules = bq.Lines(x=EMPTY, y=EMPTY, scales=sc, stroke_width=3,
                               line_style="dashed")
+        self.ax = axis(self.sx, "feature number i")
         self.figure = figure([self.bars, self.rules],
-                             [axis(self.sx, "feature number i"),
-                              axis(self.sy, "step size ηᵢ (log)", side="left", fmt=".0e",
-                                   ticks=5)],
-                             "step size per coordinate", **size)
-        self.key = Key(width="190px")
-        self.note = W.HTML(layout=W.Layout(max_width="680px"))
+                             [self.ax, axis(self.sy, "step size ηᵢ (log)", side="left",
+                                            fmt=".0e", ticks=5)],
+                             "step size per coordinate", **{"width": "420px", **size})
+        self.key = Key(width="185px")
+        self.note = W.HTML(layout=W.Layout(width="600px"))
         self.widget = W.VBox([W.HBox([self.figure, self.key.widget]), self.note])
         self.colors: tuple = ()
         self.labels: tuple = ()
@@ -351,7 +363,10 @@ class EffectiveSteps:
         self.colors, self.labels = tuple(style.colors), tuple(style.labels)
         self.features = tuple(style.features)
         F = len(self.features)
-        self.sx.max = F + 0.5
+        with self.sx.hold_sync():
+            self.sx.min, self.sx.max = 0.5, F + 0.5
+        self.ax.tick_values = np.array([1, *range(5, F + 1, 5)] if F > 10 else
+                                       range(1, F + 1), dtype=np.float64)
         self.key.show(self.colors, self.labels,
                       "runs (bars: ηᵢ per coordinate; dashed: one η for all)")
         self._shown = None

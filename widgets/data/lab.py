@@ -539,19 +539,14 @@ class HighDimLab(DataLab):
 
     title = "High dimension: 30 weights, one η or one per coordinate"
     key_title = "runs"
-    layout = Layout(left=("traces",),
-                    tabs=(("step size per coordinate", "effstep"),
-                          ("train vs val", "epochs"), ("loss / iteration", "loss")),
+    layout = Layout(left=("traces", "effstep", "epochs", "loss"),
                     bottom=("metrics", "derivation"))
+    """Every chart on screen at once (no tabs): the scenes talk about all four."""
     lr_range = (1e-5, 1e2)
-    scene_tabs = {"sgd-vs-adam": "epochs", "sgd-lr-too-large": "loss",
-                  "adam-per-coordinate": "effstep"}
-    """The tab each scene opens on (what its note talks about)."""
 
     def __init__(self, model: DataModel, filename: str = "high_dimensions.csv"):
         raw = D.make_dataset(model.dataset, seed=model.seed, standardize_features=False)
         self.scales = D.standardize(raw.X_train).std       # the engine's statistics
-        self.tab = None
         super().__init__(model, filename)
 
     def run_colors(self, runs, n_train: int) -> list[str]:
@@ -609,21 +604,6 @@ class HighDimLab(DataLab):
             f"32–128; B = {s.N} is the full batch). The field starts SGD at η = 0.01 and "
             "Adam at 0.001.</span>")
 
-    def watch_tabs(self, tab, names):
-        self.tab, self.tab_names = tab, list(names)
-        return super().watch_tabs(tab, names)
-
-    def show_tab(self, name: str) -> None:
-        """Bring chart ``name``'s tab to the front."""
-        if self.tab is not None and name in self.tab_names:
-            self.tab.selected_index = self.tab_names.index(name)
-
-    def apply_scene(self, name: str) -> None:
-        """As :meth:`Lab.apply_scene`, then the tab the scene's note talks about."""
-        super().apply_scene(name)
-        if self.scene == name and name in self.scene_tabs:
-            self.show_tab(self.scene_tabs[name])
-
     def scenes(self) -> dict[str, Scene]:
         """The course's scenes (``?scene=``): SGD at 1e-2 against Adam at 1e-3 (the field's
         starts), SGD's η far too large, and raw features where Adam's per-coordinate steps
@@ -635,11 +615,11 @@ class HighDimLab(DataLab):
         return {
             "sgd-vs-adam": Scene(
                 "SGD 1e-2 vs Adam 1e-3", {"runs": base, "selected": adam},
-                "on train vs val both reach about 97% validation accuracy in 30 epochs, "
+                "both reach about 97% validation accuracy in 30 epochs, "
                 "SGD's loss a little lower (0.136 vs 0.158 validation log-loss)", speed=3),
             "sgd-lr-too-large": Scene(
                 "SGD lr too large (η = 30)", {"runs": big, "selected": sgd},
-                "one η for all 30 weights, 3000 times the usual: on loss / iteration SGD's "
+                "one η for all 30 weights, 3000 times the usual: SGD's "
                 "mini-batch loss keeps jumping (up to about 5) and its weights grow to about "
                 "24 while the other runs' stay below 1.2", speed=3),
             "adam-per-coordinate": Scene(

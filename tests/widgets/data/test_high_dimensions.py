@@ -15,8 +15,7 @@ from descentlab.engine import batching, data, kinds, training
 from descentlab.engine import optimizers as O
 from descentlab.widgets.core.decimate import display_indices
 from descentlab.widgets.data import HighDimLab, high_dimensions_explorer
-from descentlab.widgets.data.charts import single_step, weight_ranks
-from descentlab.widgets.ui.palette import run_colors
+from descentlab.widgets.data.charts import rank_colors, single_step, weight_ranks
 
 
 @pytest.fixture(scope="module")
@@ -77,8 +76,7 @@ def test_features_are_standardized_on_the_training_split_as_sklearn(lab):
 
 def test_step_size_chart_equals_the_engines_internals(lab):
     fresh(lab)
-    lab.show_tab("effstep")                        # the scene opened train vs val
-    assert "effstep" not in lab.hidden
+    assert lab.hidden == set()                     # every chart on screen, drawn per frame
     chart = lab.charts["effstep"]
     lab.frame(0)
     assert not chart.bars.visible                  # adaptive runs: no step before t = 1
@@ -122,7 +120,6 @@ def test_scrubbed_back_the_steps_are_those_of_an_independent_engine_run(lab):
     for _ in range(17):
         state, _ = training.train_step(g.model, s.dataset, g.optimizer, state, rules)
     want = O.internals(g.optimizer, state.opt_state, state.params)["eff_lr"]
-    lab.show_tab("effstep")
     lab.show_step(17)
     assert lab.counter.value.count("iteration 17 /") == 1
     np.testing.assert_allclose(s.view(17).eff_lr, want, rtol=1e-12)
@@ -144,7 +141,8 @@ def test_weight_traces_are_the_historys_parameters(lab):
     np.testing.assert_array_equal(np.asarray(chart.lines.y, dtype=float),
                                   h.params[idx, r, :30].T)
     w = h.params[s.step, r, :30]
-    ramp = run_colors(30, sequential=True)
+    ramp = rank_colors(30)
+    assert ramp[0] == "#440154" and ramp[-1] == "#B4DE2C" and len(set(ramp)) == 30
     order = np.argsort(-np.abs(w))
     assert chart.lines.colors[order[0]] == ramp[0]               # the largest: darkest
     assert chart.lines.colors[order[-1]] == ramp[-1]
@@ -182,11 +180,9 @@ def test_the_scenes_show_what_their_notes_say(lab):
     np.testing.assert_allclose(vl, [0.136, 0.070, 0.054, 0.158], atol=6e-4)  # Try this 1
     e = v.eff_lr[adam, :30]
     assert e.min() == pytest.approx(0.0075, abs=5e-5) and e.max() == pytest.approx(0.023, abs=3e-4)
-    assert lab.tab.selected_index == lab.tab_names.index("epochs")
 
     v = played(lab, "sgd-lr-too-large")
     assert lab.model.runs[sgd].lr == 30.0 and lab.model.selected == sgd
-    assert lab.tab.selected_index == lab.tab_names.index("loss")
     loss = lab.session.series.view("loss")
     assert 4.5 < np.nanmax(loss[150:, sgd]) < 5.5                        # jumps, up to ~5
     assert np.nanmax(loss[150:, 1:]) < 0.5
@@ -195,7 +191,6 @@ def test_the_scenes_show_what_their_notes_say(lab):
 
     v = played(lab, "adam-per-coordinate")
     assert lab.model.dataset_params == {"standardize_features": False}
-    assert lab.tab.selected_index == lab.tab_names.index("effstep")
     ds = lab.session.dataset
     sc = ds.X_train.std(axis=0)
     assert 1.5e5 < sc.max() / sc.min() < 3e5                              # 2e5-fold
