@@ -557,14 +557,39 @@ class HighDimLab(DataLab):
         on = bool(self.model.dataset_params.get("standardize_features", True))
         return super().style()._replace(scales=self.scales, standardized=on)
 
+    CONTROL_WIDTH = {False: ("310px", "290px"), True: ("420px", "400px")}
+    """(column, control) widths, normal and in projector mode (its labels are 8em wide)."""
+
+    def box(self) -> W.Layout:
+        """A control's own layout (projector mode widens it)."""
+        lay = W.Layout(width=self.CONTROL_WIDTH[False][1])
+        self.layouts = [*getattr(self, "layouts", []), lay]
+        return lay
+
+    def compose(self) -> W.VBox:
+        root = super().compose()
+        main = next(c for c in root.children
+                    if isinstance(c, W.HBox) and self.charts["traces"].widget in c.children)
+        self.column = main.children[0]
+        return root
+
+    def set_projector(self, on: bool) -> None:
+        """As :meth:`Lab.set_projector`, with a wider control column (the charts beside it
+        wrap to the next row)."""
+        super().set_projector(on)
+        column, control = self.CONTROL_WIDTH[bool(on)]
+        self.column.layout.width = self.column.layout.min_width = column
+        for lay in self.layouts:
+            lay.width = control
+
     def lr_slider(self, i: int) -> Field:
         """Run ``i``'s learning rate on a log slider (1e-5 to 100); moved while training,
         a live retune marked on the charts."""
         m = self.model
         lo, hi = (float(np.log10(v)) for v in self.lr_range)
         return field(W.FloatLogSlider(base=10, min=lo, max=hi, step=0.05,
-                                      description=f"η {m.runs[i].kind}", readout_format=".3g",
-                                      style=STYLE, layout=BOX, continuous_update=False),
+                                      description=f"η {m.runs[i].kind}", readout_format=".2e",
+                                      style=STYLE, layout=self.box(), continuous_update=False),
                      m, "runs", to_model=lambda v: with_lr(m.runs, i, float(v)),
                      from_model=lambda runs: runs[i].lr)
 
@@ -576,7 +601,7 @@ class HighDimLab(DataLab):
             **sliders,
             "lrs": self.lrs_field(),
             "batch_size": field(W.IntText(description="batch size B", style=STYLE,
-                                          layout=BOX), m, "runs",
+                                          layout=self.box()), m, "runs",
                                 to_model=lambda B: with_field(m.runs, "batch_size", B),
                                 from_model=lambda runs: runs[0].batch_size),
             "standardize": field(W.Checkbox(description="standardize features (train split)",
@@ -586,11 +611,13 @@ class HighDimLab(DataLab):
                                                       "standardize_features": bool(on)},
                                  from_model=lambda p: bool(p.get("standardize_features",
                                                                  True))),
-            "epochs": field(W.IntText(description="epochs", style=STYLE, layout=BOX), m,
+            "epochs": field(W.IntText(description="epochs", style=STYLE, layout=self.box()), m,
                             "epochs"),
             "selected": self.selected_field(),
         }
         self.boxes["selected"].control.description = "weights of"
+        for name in ("lrs", "selected"):            # their own layouts (projector mode)
+            self.boxes[name].control.layout = self.box()
         self.refresh()
         return [*self.boxes.values(), self.info]
 
