@@ -11,7 +11,12 @@ package's docstring) over shared frame machinery (``core/``) and building blocks
 (``ui/``); ``exercises/`` shows the engine's self-checking exercises.
 """
 
-from .data import batch_size_explorer, early_stopping_trainer, regularization_explorer
+from .data import (
+    batch_size_explorer,
+    early_stopping_trainer,
+    high_dimensions_explorer,
+    regularization_explorer,
+)
 from .exercises import check
 from .models import models_lab
 from .surface import lr_explorer, race_app, schedule_explorer
@@ -21,6 +26,7 @@ __all__ = [
     "batch_size_explorer",
     "check",
     "early_stopping_trainer",
+    "high_dimensions_explorer",
     "lr_explorer",
     "models_lab",
     "race_app",

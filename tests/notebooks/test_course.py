@@ -115,6 +115,14 @@ DERIVATIONS = {
                       r"s_{\max} = \lfloor \log_{\eta_{\mathrm{sh}}} R \rfloor"],
         "order": ["learning rate first", "batch size"],
     },
+    "high_dimensions": {
+        "logistic gradient": [r"\nabla_w L = \frac{1}{N} X^\top\bigl(\sigma(Xw + b) - y\bigr)",
+                              r"\frac{\partial L}{\partial w_i} = \frac{1}{N}\sum_n x_{ni}\,(p_n - y_n)"],
+        "one eta": [r"\eta < 2/\lambda_{\max}", "Why one $\\eta$ fits them badly"],
+        "adam per coordinate": [r"\eta_i = \frac{\eta}{\sqrt{\hat v_{t,i}} + \epsilon}",
+                                r"\hat v_t = \frac{v_t}{1 - \beta_2^t}", "*diagonal* rescaling"],
+        "standardized on train": ["standardized with the *training* rows"],
+    },
     "landscapes": {
         "surfaces": ["`bowl`", "`quadratic`", "`booth`", "`matyas`", "`rosenbrock`", "`beale`",
                      "`saddle`", "`monkey_saddle`", "`plateau`", "`himmelblau`",
@@ -250,6 +258,8 @@ FIELD_NUMBERS = {
     "batch_size": ["Typical batch sizes are 32–128"],
     "early_stopping": ["**patience 5**"],
     "regularization": ["**$\\lambda$ from $10^{-4}$ to $10^{-2}$**", "over-regularizes"],
+    "high_dimensions": ["SGD and SGD + momentum at lr $10^{-2}$", "Adam at lr $10^{-3}$",
+                        "typical 32–128"],
     "tuning": ["**The learning rate first.**", "**Then the batch size.**", "**Then the rest:**",
                "SGD at $10^{-2}$, Adam at $10^{-3}$"],
 }
@@ -290,6 +300,7 @@ APP_CELLS = {
     "schedules": "schedule_explorer()", "early_stopping": "early_stopping_trainer()",
     "regularization": "regularization_explorer()", "tuning": "tuning_board()",
     "nonconvex": 'race_app(problem="tanh_net"',
+    "high_dimensions": "high_dimensions_explorer()",
 }
 
 

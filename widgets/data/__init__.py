@@ -3,8 +3,9 @@ r"""Labs that train models on data: the DATA family.
 What its labs show: R runs of one model (linear, logistic or softmax regression, by the
 data's task) trained with mini-batches on one data set -- the data and every run's fit,
 the mini-batch loss per iteration and per epoch, training vs validation loss per epoch
-with early stopping's best epoch, the task's metrics with their formulas, and (batch-size
-app) the gradient noise and the mini-batch's own loss surface.
+with early stopping's best epoch, the task's metrics with their formulas, (batch-size
+app) the gradient noise and the mini-batch's own loss surface, and (high-dimension app)
+every weight's trace and each optimizer's step size per coordinate.
 
 Roles (every family has the same):
 
@@ -20,12 +21,18 @@ Roles (every family has the same):
 * ``apps``    -- the public app functions.
 """
 
-from .apps import batch_size_explorer, early_stopping_trainer, regularization_explorer
+from .apps import (
+    batch_size_explorer,
+    early_stopping_trainer,
+    high_dimensions_explorer,
+    regularization_explorer,
+)
 from .build import upload_dataset
 from .config import DataModel, Run
-from .lab import BatchSizeLab, DataLab, EarlyStoppingLab, RegularizationLab
+from .lab import BatchSizeLab, DataLab, EarlyStoppingLab, HighDimLab, RegularizationLab
 from .session import DataSession, View
 
 __all__ = ["batch_size_explorer", "early_stopping_trainer", "regularization_explorer",
-           "DataModel", "Run", "DataLab", "BatchSizeLab", "EarlyStoppingLab",
-           "RegularizationLab", "DataSession", "View", "upload_dataset"]
+           "high_dimensions_explorer", "DataModel", "Run", "DataLab", "BatchSizeLab",
+           "EarlyStoppingLab", "RegularizationLab", "HighDimLab", "DataSession", "View",
+           "upload_dataset"]

@@ -11,9 +11,10 @@ from __future__ import annotations
 from descentlab.engine import kinds
 
 from .config import DataModel, Run
-from .lab import GENERATED, BatchSizeLab, EarlyStoppingLab, RegularizationLab
+from .lab import GENERATED, BatchSizeLab, EarlyStoppingLab, HighDimLab, RegularizationLab
 
-__all__ = ["batch_size_explorer", "early_stopping_trainer", "regularization_explorer"]
+__all__ = ["batch_size_explorer", "early_stopping_trainer", "regularization_explorer",
+           "high_dimensions_explorer"]
 
 
 def batch_size_explorer(dataset: str = "linear", batch_sizes=(1, 8, 32, 128, None),
@@ -82,3 +83,32 @@ def regularization_explorer(lam: float = 0.1, degree: int = 15, lr: float = 0.05
                       runs=[Run("Adam", lr, batch_size), Run("Adam", lr, batch_size, lam),
                             Run("AdamW", lr, batch_size, 0.0, lam)])
     return RegularizationLab(model, filename="regularization.csv")
+
+
+def high_dimensions_explorer(optimizers=("GD", "Momentum", "RMSprop", "Adam"), lrs=None,
+                             batch_size: int = 32, epochs: int = 30,
+                             standardize: bool = True, seed: int = 0) -> HighDimLab:
+    r"""Logistic regression on breast_cancer (569 tumours, 30 features, 80/20 train/val
+    split, standardized on the training rows unless ``standardize=False``): one run per
+    optimizer kind in ``optimizers``, each with its own learning rate (``lrs``; default the
+    field's start for the kind, :data:`descentlab.engine.kinds.FIELD_LR`: SGD 1e-2, Adam
+    1e-3), all with mini-batches of ``batch_size`` in the same order (a fair race).
+
+    Shows the 30 weight traces of the inspected run, each run's step size per coordinate
+    -- SGD's single :math:`\eta` against Adam's :math:`\eta/(\sqrt{\hat v_i}+\epsilon)`,
+    the engine's :func:`descentlab.engine.optimizers.internals` ``eff_lr`` --, training
+    and validation loss, accuracy and log-loss."""
+    names = list(optimizers)
+    if not names:
+        raise ValueError("optimizers must name at least one optimizer kind")
+    rates = [kinds.FIELD_LR.get(k, 1e-2) for k in names] if lrs is None \
+        else [float(v) for v in lrs]
+    if len(rates) != len(names):
+        raise ValueError(f"lrs must give one learning rate per kind ({len(names)}); got "
+                         f"{len(rates)}")
+    model = DataModel(dataset="breast_cancer",
+                      dataset_params={"standardize_features": bool(standardize)},
+                      epochs=epochs, seed=seed,
+                      runs=[Run(k, v, batch_size) for k, v in zip(names, rates, strict=True)],
+                      selected=len(names) - 1)
+    return HighDimLab(model, filename="high_dimensions.csv")

@@ -14,7 +14,15 @@ grids -- once per change of what the runs are) and ``draw(view)`` with a
   loss before each step against the iteration / the epoch position
   :math:`t/\lceil N/B\rceil`, live changes as dashed rules;
 * :class:`TrainValChart` -- full training loss (faint) and validation loss (solid) per
-  epoch, early stopping's best epochs as diamonds.
+  epoch, early stopping's best epochs as diamonds;
+* :class:`WeightTraces` -- every weight :math:`w_i` of the inspected run against the
+  iteration (30 lines for breast_cancer), coloured by the rank of :math:`\lvert w_i\rvert`
+  at the shown iteration, the key naming the largest by feature;
+* :class:`EffectiveSteps` -- each run's per-coordinate step size
+  :math:`\eta^{\rm eff}_i` after the shown iteration (the engine's ``eff_lr``): bars per
+  feature for a run whose step differs by coordinate (Adam:
+  :math:`\eta/(\sqrt{\hat v_i}+\epsilon)`), a dashed rule for a run with one
+  :math:`\eta` for all (SGD).
 
 The mini-batch surface, the gradient-noise chart and the metrics panel are in
 :mod:`.panels`.
@@ -22,6 +30,7 @@ The mini-batch surface, the gradient-noise chart and the metrics panel are in
 
 from __future__ import annotations
 
+import html
 from typing import NamedTuple
 
 import bqplot as bq
@@ -29,19 +38,27 @@ import ipywidgets as W
 import numpy as np
 
 from descentlab.widgets.ui.figures import (
+    EMPTY,
     Key,
     SeriesChart,
+    at_least_two,
     axis,
     figure,
     finite_or_nan,
     pad_rows,
     zero_contour,
 )
+from descentlab.widgets.ui.format import num
 from descentlab.widgets.ui.marks import points, set_range, xy_scales
+from descentlab.widgets.ui.palette import ramp_colors
 
 __all__ = ["DataStyle", "Points", "DataChart", "MiniBatchLoss", "iteration_loss", "epoch_loss",
-           "TrainValChart",
-           "POINT_COLORS"]
+           "TrainValChart", "WeightTraces", "EffectiveSteps", "weight_ranks", "rank_colors",
+           "single_step",
+           "POINT_COLORS", "TOP_FEATURES"]
+
+TOP_FEATURES = 6
+"""How many of the largest weights the traces' key names."""
 
 POINT_COLORS = ("#8C8C8C", "#333333")
 """Regression points: training (grey dots) and validation (dark crosses)."""
@@ -75,6 +92,9 @@ class DataStyle(NamedTuple):
     batch_sizes: tuple       # (R,)
     n_train: int
     surface: object          # .panels.SurfaceBox or None
+    features: tuple = ()     # (F,) every feature's name (the weights w_1..w_F)
+    scales: object = None    # (F,) each feature's standard deviation before scaling, or None
+    standardized: bool = True  # whether the runs see the features standardized
 
 
 class DataChart:
@@ -212,3 +232,192 @@ class TrainValChart:
             self.best.y = view.best_val[has]
             self.best.colors = [self.colors[r] for r in has] or ["black"]
 
+
+
+# ---------------------------------------------------------------------------- high dimension
+
+
+def weight_ranks(w) -> np.ndarray:
+    """``(F,)`` the rank of each :math:`\\lvert w_i\\rvert` (0: the largest; ties and NaN
+    by feature order, NaN last)."""
+    a = np.abs(np.asarray(w, dtype=np.float64))
+    order = np.lexsort((np.arange(a.size), -np.nan_to_num(a, nan=-1.0)))
+    ranks = np.empty(a.size, dtype=np.int64)
+    ranks[order] = np.arange(a.size)
+    return ranks
+
+
+def rank_colors(n: int) -> list[str]:
+    r"""``n`` colours for ranks 0 (the largest) to n - 1 on the sequential ramp, dark to
+    light, placed by :math:`\log(k + 1)/\log n` so the first few ranks are far apart."""
+    return ramp_colors(np.arange(1, max(n, 1) + 1), 1, max(n, 2))
+
+
+def single_step(eff) -> np.ndarray:
+    """``(R,)`` whether each run's step size is one number for every coordinate (a row
+    of ``eff (R, D)`` that is finite and constant: SGD's :math:`\\eta`)."""
+    eff = np.asarray(eff, dtype=np.float64)
+    with np.errstate(invalid="ignore"):
+        return np.isfinite(eff).all(axis=1) & (np.ptp(eff, axis=1) == 0)
+
+
+class WeightTraces:
+    r"""The weights :math:`w_1, \dots, w_F` of the inspected run against the iteration,
+    one ``Lines`` mark of F lines.  Colour: the rank of :math:`\lvert w_i\rvert` at the
+    shown iteration on the sequential ramp (:func:`rank_colors`, dark: the largest); the
+    key names the :data:`TOP_FEATURES` largest, ``#i`` the feature's number and its name."""
+
+    def __init__(self, **size):
+        self.sx, self.sy = bq.LinearScale(), bq.LinearScale()
+        sc = {"x": self.sx, "y": self.sy}
+        self.lines = bq.Lines(x=EMPTY, y=EMPTY, scales=sc, stroke_width=2)
+        self.events = bq.Lines(x=EMPTY, y=EMPTY,
+                               scales={"x": self.sx, "y": bq.LinearScale(min=0.0, max=1.0)},
+                               colors=["#555555"], line_style="dashed", stroke_width=1.5)
+        self.figure = figure([self.lines, self.events],
+                             [axis(self.sx, "iteration t"),
+                              axis(self.sy, "weight wᵢ", side="left")],
+                             "weights", **{"width": "420px", **size})
+        self.key = Key(width="185px")
+        self.widget = W.HBox([self.figure, self.key.widget])
+        self.features: tuple = ()
+        self.labels: tuple = ()
+        self.ramp = rank_colors(1)
+        self._ranks: tuple | None = None
+        self._title = ""
+
+    def configure(self, style: DataStyle) -> None:
+        self.features = tuple(style.features)
+        self.labels = tuple(style.labels)
+        self.ramp = rank_colors(len(self.features))
+        self._ranks = None
+
+    def draw(self, view) -> None:
+        F = len(self.features)
+        r = view.selected
+        w = view.params[r, :F]
+        ranks = weight_ranks(w)
+        y = finite_or_nan(view.path[r, :, :F].T)               # (F, n)
+        with self.lines.hold_sync():
+            if np.isfinite(y).any():
+                self.lines.x, self.lines.y = at_least_two(view.steps), at_least_two(y)
+            else:
+                self.lines.x = self.lines.y = EMPTY
+            if tuple(ranks) != self._ranks:
+                self._ranks = tuple(ranks)
+                self.lines.colors = [self.ramp[k] for k in ranks]
+        title = f"the {F} weights of {self.labels[r]}" if r < len(self.labels) else ""
+        if title != self._title:
+            self._title = self.figure.title = title
+        steps = np.asarray(view.event_steps, dtype=np.float64)
+        with self.events.hold_sync():
+            if steps.size:
+                self.events.x = np.repeat(steps[:, None], 2, axis=1)
+                self.events.y = np.tile([0.0, 1.0], (len(steps), 1))
+            else:
+                self.events.x = self.events.y = EMPTY
+        if not np.ptp(np.nan_to_num(np.abs(w))) > 0:     # all equal (the start): no order
+            self.key.show([], [], f"all {F} weights are {num(abs(w[0]), 3)} at t = "
+                          f"{view.step}" if F and np.isfinite(w[0]) else "no weights")
+            return
+        top = np.argsort(ranks)[:TOP_FEATURES]
+        self.key.show([self.ramp[ranks[i]] for i in top],
+                      [f"#{i + 1} {self.features[i]}" for i in top],
+                      f"largest |wᵢ| at t = {view.step} (colour: rank of |wᵢ|)")
+
+
+class EffectiveSteps:
+    r"""Each run's per-coordinate step size after the shown iteration, log axis: grouped
+    bars over the features for the runs whose :math:`\eta^{\rm eff}_i` differs by
+    coordinate, a dashed rule for those with one :math:`\eta` (:func:`single_step`).  The
+    note under it names each bar run's largest and smallest step by feature."""
+
+    def __init__(self, **size):
+        self.sx = bq.LinearScale(min=0.5, max=2.5, allow_padding=False)
+        self.sy = bq.LogScale()
+        sc = {"x": self.sx, "y": self.sy}
+        self.bars = bq.Bars(x=np.arange(1.0, 3.0), y=np.ones((1, 2)), scales=sc,
+                            type="grouped", padding=0.2, base=1.0, visible=False,
+                            stroke_width=0, opacities=[1.0])
+        self.rules = bq.Lines(x=EMPTY, y=EMPTY, scales=sc, stroke_width=3,
+                              line_style="dashed")
+        self.ax = axis(self.sx, "feature number i")
+        self.figure = figure([self.bars, self.rules],
+                             [self.ax, axis(self.sy, "step size ηᵢ (log)", side="left",
+                                            fmt=".0e", ticks=5)],
+                             "step size per coordinate", **{"width": "420px", **size})
+        self.key = Key(width="185px")
+        self.note = W.HTML(layout=W.Layout(width="600px"))
+        self.widget = W.VBox([W.HBox([self.figure, self.key.widget]), self.note])
+        self.colors: tuple = ()
+        self.labels: tuple = ()
+        self.features: tuple = ()
+        self._shown: str | None = None
+
+    def configure(self, style: DataStyle) -> None:
+        self.colors, self.labels = tuple(style.colors), tuple(style.labels)
+        self.features = tuple(style.features)
+        F = len(self.features)
+        with self.sx.hold_sync():
+            self.sx.min, self.sx.max = 0.5, F + 0.5
+        self.ax.tick_values = np.array([1, *range(5, F + 1, 5)] if F > 10 else
+                                       range(1, F + 1), dtype=np.float64)
+        self.key.show(self.colors, self.labels,
+                      "runs (bars: ηᵢ per coordinate; dashed: one η for all)")
+        self._shown = None
+
+    def draw(self, view) -> None:
+        eff = view.eff_lr
+        if eff is None:
+            return
+        F = len(self.features)
+        eff = finite_or_nan(eff[:, :F])
+        eff = np.where(eff > 0, eff, np.nan)
+        one = single_step(eff)
+        per = np.flatnonzero(~one & np.isfinite(eff).any(axis=1))
+        flat = np.flatnonzero(one)
+        vals = eff[np.concatenate([per, flat])]
+        if np.isfinite(vals).any():
+            lo = 10.0 ** np.floor(np.log10(np.nanmin(vals)) - 0.3)
+            hi = 10.0 ** np.ceil(np.log10(np.nanmax(vals)) + 0.05)
+        else:
+            lo, hi = 1e-4, 1.0
+        x = np.arange(1.0, F + 1.0)
+        with self.sy.hold_sync():
+            self.sy.min, self.sy.max = float(lo), float(hi)
+        with self.bars.hold_sync():
+            if per.size:
+                self.bars.x, self.bars.y = x, np.nan_to_num(eff[per], nan=lo)
+                self.bars.colors = [self.colors[r] for r in per]
+                self.bars.base = float(lo)
+                self.bars.visible = True
+            else:
+                self.bars.visible = False
+        with self.rules.hold_sync():
+            if flat.size:
+                self.rules.x = np.tile([0.5, F + 0.5], (flat.size, 1))
+                self.rules.y = np.repeat(eff[flat, :1], 2, axis=1)
+                self.rules.colors = [self.colors[r] for r in flat]
+            else:
+                self.rules.x = self.rules.y = EMPTY
+        parts = []
+        for r in per:
+            e = eff[r]
+            if not np.isfinite(e).any():
+                continue
+            i, j = int(np.nanargmax(e)), int(np.nanargmin(e))
+            parts.append(f"<b style='color:{self.colors[r]}'>{html.escape(self.labels[r])}"
+                         f"</b>: largest {num(e[i], 3)} (#{i + 1} "
+                         f"{html.escape(self.features[i])}), smallest {num(e[j], 3)} "
+                         f"(#{j + 1} {html.escape(self.features[j])}), ratio "
+                         f"{num(e[i] / e[j], 3)}")
+        for r in flat:
+            parts.append(f"<b style='color:{self.colors[r]}'>{html.escape(self.labels[r])}"
+                         f"</b>: η = {num(eff[r, 0], 3)} on every coordinate")
+        if not per.size:
+            parts.append("adaptive runs have no step before their first update (t = 0)")
+        text = (f"<div style='font-size:14px'>after iteration {view.step}: "
+                + "<br>".join(parts) + "</div>")
+        if text != self._shown:
+            self._shown = text
+            self.note.value = text

@@ -13,7 +13,9 @@ Same interface as :mod:`.charts` (``configure(style)``, ``draw(view)``, ``widget
   :math:`\mathbb{E}\lVert g_{\mathcal B} - \nabla L\rVert^2` of each run at its batch size
   (points) and of the selected run over every batch size (line), log-log;
 * :class:`MetricsPanel` -- the task's metrics on training and validation data per run at
-  the shown iteration, with their formulas (:data:`descentlab.engine.metrics.FORMULAS`).
+  the shown iteration, with their formulas (:data:`descentlab.engine.metrics.FORMULAS`);
+* :class:`DerivationPanel` -- why one learning rate fits F coordinates badly: the logistic
+  gradient, its curvature, Adam's per-coordinate step, and the features' own scales.
 """
 
 from __future__ import annotations
@@ -37,7 +39,7 @@ from descentlab.widgets.ui.format import num
 from descentlab.widgets.ui.marks import heat_map, points, set_range, show_surface, xy_scales
 from descentlab.widgets.ui.palette import SURFACE_COLORS
 
-__all__ = ["BatchSurface", "NoiseChart", "MetricsPanel"]
+__all__ = ["BatchSurface", "NoiseChart", "MetricsPanel", "DerivationPanel", "DERIVATION"]
 
 
 class BatchSurface:
@@ -186,3 +188,59 @@ class MetricsPanel:
 
 def _cell(v: float) -> str:
     return "—" if not np.isfinite(v) else num(v)
+
+
+DERIVATION = r"""
+<div style='font-size:15px;line-height:1.5;max-width:760px'>
+<b>Why one η fits {F} coordinates badly.</b>
+Logistic regression: $p = \sigma(Xw + b)$, $L = -\frac1N\sum_n \bigl[y_n\log p_n
++ (1-y_n)\log(1-p_n)\bigr]$, and its gradient has one coordinate per feature:
+$$\nabla_w L = \frac1N X^\top\bigl(\sigma(Xw+b) - y\bigr), \qquad
+\frac{\partial L}{\partial w_i} = \frac1N\sum_n x_{ni}\,(p_n - y_n).$$
+The size of coordinate $i$ follows feature $i$'s scale and how it lines up with the errors
+$p_n - y_n$; the curvature $\nabla^2_w L = \frac1N X^\top \mathrm{diag}\bigl(p(1-p)\bigr) X$
+is steep along some directions and nearly flat along others.  Gradient descent
+$w \leftarrow w - \eta\,\nabla_w L$ moves every coordinate with the same $\eta$: large
+enough for the flat directions, it overshoots along the steep ones (on a quadratic,
+stability needs $\eta < 2/\lambda_{\max}$); small enough for the steep ones, it crawls
+along the flat ones.<br>
+<b>Adam</b> gives each coordinate its own step: $\hat m_t = \frac{m_t}{1-\beta_1^t}$,
+$\hat v_t = \frac{v_t}{1-\beta_2^t}$ and
+$$w_i \leftarrow w_i - \underbrace{\frac{\eta}{\sqrt{\hat v_{t,i}} + \epsilon}}_{\eta_i}
+\,\hat m_{t,i},$$
+with $\hat v_{t,i}$ the running mean of $g_i^2$: a coordinate with large gradients gets a
+small $\eta_i$, one with small gradients a large $\eta_i$ (the chart's bars).  It rescales
+each axis; it does not undo correlations between features.
+</div>"""
+"""The derivation panel's text (``{F}``: the number of features)."""
+
+
+class DerivationPanel:
+    """The derivation of the high-dimension lab (:data:`DERIVATION`) and the features'
+    scales before standardization (the engine's :func:`descentlab.engine.data.standardize`
+    statistics), with whether the runs see them standardized."""
+
+    def __init__(self):
+        self.widget = W.HTMLMath(layout=W.Layout(min_width="420px", max_width="780px"))
+        self._shown = ""
+
+    def configure(self, style) -> None:
+        F = len(style.features)
+        text = DERIVATION.replace("{F}", str(F))
+        sc = None if style.scales is None else np.asarray(style.scales, dtype=np.float64)
+        if sc is not None and sc.size == F and F:
+            i, j = int(np.argmin(sc)), int(np.argmax(sc))
+            text += (f"<div style='font-size:15px'>The raw features' standard deviations "
+                     f"(training rows) run from {num(sc[i], 3)} "
+                     f"(#{i + 1} {html.escape(style.features[i])}) to {num(sc[j], 3)} "
+                     f"(#{j + 1} {html.escape(style.features[j])}): a ratio of "
+                     f"{num(sc[j] / sc[i], 3)}. " +
+                     ("The runs see them <b>standardized</b> on the training split, each "
+                      "column scaled to standard deviation 1." if style.standardized else
+                      "The runs see them <b>raw</b> (standardize off): one η cannot suit "
+                      "both ends.") + "</div>")
+        if text != self._shown:
+            self._shown = self.widget.value = text
+
+    def draw(self, view) -> None:
+        """Nothing moves per frame: the text follows the configuration."""

@@ -27,6 +27,7 @@ from typing import NamedTuple
 import numpy as np
 
 from descentlab.engine import batching, kinds, models, records, training
+from descentlab.engine import optimizers as O
 from descentlab.widgets.core.decimate import MAX_POINTS, display_indices
 from descentlab.widgets.ui.format import num
 
@@ -38,7 +39,9 @@ __all__ = ["DataSession", "View", "SurfaceBox", "SurfaceView", "NoiseView", "Lab
 SURFACE_GRID = 60
 
 EXTRAS = ("fit", "metrics", "surface", "noise")
-"""What a view may compute beyond the series, for the charts a lab shows."""
+"""What a view may compute beyond the series, for the charts a lab shows.  ``"internals"``
+(not among the defaults) also records, after every step, each run's per-coordinate step
+size ``eff_lr`` from :func:`descentlab.engine.optimizers.internals`."""
 
 
 class SurfaceBox(NamedTuple):
@@ -104,6 +107,8 @@ class View(NamedTuple):
     metrics: dict            # "train_<m>" / "val_<m>" -> (R,) at ``step``
     surface: SurfaceView | None
     noise: NoiseView | None
+    eff_lr: np.ndarray | None = None  # (R, P) per-coordinate step size after ``step``
+    #                                   (engine internals; NaN: an adaptive run at step 0)
 
 
 class LabHistory:
@@ -173,18 +178,32 @@ class DataSession:
         self.labels = self._labels()
         P = self.states[0].params.shape[1]
         f = np.float64
-        self.series = records.Buffers({"loss": ((R,), f), "epoch": ((R,), f),
-                                       "lr": ((R,), f), "params": ((R, P), f),
-                                       "grad": ((R, P), f)})
+        self.track = "internals" in self.extras
+        shapes = {"loss": ((R,), f), "epoch": ((R,), f), "lr": ((R,), f),
+                  "params": ((R, P), f), "grad": ((R, P), f)}
+        self.series = records.Buffers({**shapes, "eff_lr": ((R, P), f)} if self.track
+                                      else shapes)
         params = np.zeros((R, P))
         loss, lr = np.full(R, np.nan), np.full(R, np.nan)
         for g, s, h in zip(self.groups, self.states, self.histories, strict=True):
             params[list(g.index)] = s.params
             loss[list(g.index)] = h.train_loss[0]
             lr[list(g.index)] = h.lr[0]
+        start = {"eff_lr": self._eff_lr(np.full((R, P), np.nan))} if self.track else {}
         self.series.append(loss=loss, epoch=np.zeros(R), lr=lr, params=params,
-                           grad=np.full((R, P), np.nan))
+                           grad=np.full((R, P), np.nan), **start)
         self.surface_box = self._surface_box() if "surface" in self.extras else None
+
+    def _eff_lr(self, prev: np.ndarray) -> np.ndarray:
+        r"""``(R, P)`` each run's per-coordinate step size :math:`\eta^{\rm eff}_t` of its
+        latest update (``eff_lr`` of :func:`descentlab.engine.optimizers.internals`, with
+        the optimizer that took it); a group that took no step keeps ``prev``'s rows."""
+        out = prev.copy()
+        for g, s in zip(self.groups, self.states, strict=True):
+            eff = O.internals(g.optimizer, s.opt_state, s.params).get("eff_lr")
+            if eff is not None:
+                out[list(g.index)] = eff
+        return out
 
     def needs_restart(self, cfg: DataConfig) -> bool:
         """Whether ``cfg`` changes what a run *is* (not only how it is tuned)."""
@@ -309,7 +328,9 @@ class DataSession:
                 loss[idx], lr[idx], params[idx], grad[idx] = \
                     rec.train_loss, rec.lr, rec.params, rec.grad
                 ep[idx] = t / self.per_epoch[idx]
-            self.series.append(loss=loss, epoch=ep, lr=lr, params=params, grad=grad)
+            more = {"eff_lr": self._eff_lr(self.series.view("eff_lr")[-1])} \
+                if self.track else {}
+            self.series.append(loss=loss, epoch=ep, lr=lr, params=params, grad=grad, **more)
         return self.running
 
     # ---- reading
@@ -380,7 +401,8 @@ class DataSession:
             fit=self._fit(params) if "fit" in want else np.zeros((len(params), 0)),
             metrics=self._metrics(params) if "metrics" in want else {},
             surface=self._surface(step, sel) if "surface" in want else None,
-            noise=self._noise(params, sel) if "noise" in want else None)
+            noise=self._noise(params, sel) if "noise" in want else None,
+            eff_lr=np.array(S.view("eff_lr")[step]) if self.track else None)
 
     def _fit(self, params: np.ndarray) -> np.ndarray:
         r"""Each run's fit where the data chart draws it: :math:`\hat y` on the curve grid

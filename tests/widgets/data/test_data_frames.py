@@ -13,11 +13,13 @@ from descentlab.widgets.core.decimate import display_indices
 from descentlab.widgets.data import (
     batch_size_explorer,
     early_stopping_trainer,
+    high_dimensions_explorer,
     regularization_explorer,
 )
 from descentlab.widgets.ui.figures import ChartTabs, log_color
 
-APPS = [batch_size_explorer, early_stopping_trainer, regularization_explorer]
+APPS = [batch_size_explorer, early_stopping_trainer, regularization_explorer,
+        high_dimensions_explorer]
 
 
 def eq(mark, expected):

@@ -8,14 +8,16 @@ import pytest
 from descentlab.widgets.data import (
     batch_size_explorer,
     early_stopping_trainer,
+    high_dimensions_explorer,
     regularization_explorer,
 )
 
 APPS = {"batch_size": batch_size_explorer, "early_stopping": early_stopping_trainer,
-        "regularization": regularization_explorer}
+        "regularization": regularization_explorer, "high_dimensions": high_dimensions_explorer}
 EXPECTED = {"batch_size": ["full-batch", "sgd-noise", "typical-batches"],
             "early_stopping": ["no-early-stopping", "patience-5", "restore-best"],
-            "regularization": ["l2-vs-adamw", "over-regularized", "overfit"]}
+            "regularization": ["l2-vs-adamw", "over-regularized", "overfit"],
+            "high_dimensions": ["adam-per-coordinate", "sgd-lr-too-large", "sgd-vs-adam"]}
 
 
 def played(lab, name=None):
