@@ -15,7 +15,7 @@ import pytest
 LAB = Path(__file__).resolve().parents[2] / "lab"
 NOTEBOOKS = sorted(p for p in LAB.glob("*.ipynb") if not p.name.startswith("ex"))
 COURSE = ["index", "models", "learning_rate", "batch_size", "race", "landscapes", "schedules",
-          "early_stopping", "regularization", "tuning"]
+          "early_stopping", "regularization", "tuning", "nonconvex", "high_dimensions"]
 # The exercise notebooks are written by another engineer; the map may link them before they land.
 EXERCISES = {"ex1_gradients.ipynb", "ex2_gd.ipynb", "ex3_sgd.ipynb", "ex4_momentum.ipynb",
              "ex5_rmsprop_adagrad.ipynb", "ex6_adam.ipynb"}
@@ -34,6 +34,7 @@ SCENES = {
     "regularization": ["overfit", "l2-vs-adamw", "over-regularized"],
     "models": ["linear-fit", "logistic", "softmax"],
     "tuning": ["grid", "halving", "hyperband"],
+    "high_dimensions": ["sgd-vs-adam", "sgd-lr-too-large", "adam-per-coordinate"],
 }
 
 # notebook -> {derivation: key strings that must all appear in its markdown}

@@ -365,7 +365,8 @@ class Lab:
         if tabs:
             tab = ChartTabs([t for t, _ in tabs], [self.charts[n].widget for _, n in tabs])
             right = [self.watch_tabs(tab, [n for _, n in tabs])]
-        ctrl = W.VBox(self.controls(), layout=W.Layout(width="300px", min_width="300px"))
+        ctrl = self.column = W.VBox(self.controls(),
+                                    layout=W.Layout(width="300px", min_width="300px"))
         # the charts fill the column right of the controls and wrap inside it: what does
         # not fit beside the first chart goes under it, not under the controls
         charts = W.HBox([*left, *right], layout=W.Layout(

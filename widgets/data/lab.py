@@ -557,7 +557,7 @@ class HighDimLab(DataLab):
         on = bool(self.model.dataset_params.get("standardize_features", True))
         return super().style()._replace(scales=self.scales, standardized=on)
 
-    CONTROL_WIDTH = {False: ("310px", "290px"), True: ("420px", "400px")}
+    CONTROL_WIDTH = {False: ("300px", "290px"), True: ("420px", "400px")}
     """(column, control) widths, normal and in projector mode (its labels are 8em wide)."""
 
     def box(self) -> W.Layout:
@@ -565,13 +565,6 @@ class HighDimLab(DataLab):
         lay = W.Layout(width=self.CONTROL_WIDTH[False][1])
         self.layouts = [*getattr(self, "layouts", []), lay]
         return lay
-
-    def compose(self) -> W.VBox:
-        root = super().compose()
-        main = next(c for c in root.children
-                    if isinstance(c, W.HBox) and self.charts["traces"].widget in c.children)
-        self.column = main.children[0]
-        return root
 
     def set_projector(self, on: bool) -> None:
         """As :meth:`Lab.set_projector`, with a wider control column (the charts beside it

@@ -317,11 +317,11 @@ def test_every_chart_has_a_key_beside_its_data(lab):
 def test_projector_mode_widens_the_controls_and_back(lab):
     fresh(lab)
     slider = lab.boxes["lr0"].control
-    assert lab.column.layout.width == "310px" and slider.layout.width == "290px"
+    assert lab.column.layout.width == "300px" and slider.layout.width == "290px"
     lab.set_projector(True)
     assert lab.column.layout.width == lab.column.layout.min_width == "420px"
     assert all(lab.boxes[n].control.layout.width == "400px"
                for n in ("lr0", "lr3", "lrs", "batch_size", "epochs", "selected"))
     assert "descentlab-projector" in lab.widget._dom_classes
     lab.set_projector(False)
-    assert lab.column.layout.width == "310px" and slider.layout.width == "290px"
+    assert lab.column.layout.width == "300px" and slider.layout.width == "290px"
