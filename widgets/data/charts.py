@@ -29,12 +29,13 @@ import ipywidgets as W
 import numpy as np
 
 from descentlab.widgets.ui.figures import (
+    EMPTY,
     Key,
     SeriesChart,
     axis,
     figure,
-    finite_or_nan,
     pad_rows,
+    set_lines,
     zero_contour,
 )
 
@@ -88,8 +89,7 @@ class DataChart:
                               marker="cross", colors=[POINT_COLORS[1]])
         self.batch = bq.Scatter(x=np.zeros(0), y=np.zeros(0), scales=sc, default_size=110,
                                 fill=False, stroke_width=2, colors=["black"])
-        self.fits = bq.Lines(x=np.zeros(2), y=np.full((1, 2), np.nan), scales=sc,
-                             stroke_width=2.5)
+        self.fits = bq.Lines(x=EMPTY, y=EMPTY, scales=sc, stroke_width=2.5)
         self.ax, self.ay = axis(self.sx, "x"), axis(self.sy, "y", side="left")
         self.figure = figure([self.train, self.val, self.fits, self.batch],
                              [self.ax, self.ay], "data and fits")
@@ -138,8 +138,7 @@ class DataChart:
 
     def draw(self, view) -> None:
         x, y = self.fit_lines(view)
-        with self.fits.hold_sync():
-            self.fits.x, self.fits.y = x, finite_or_nan(y)
+        set_lines(self.fits, x, y)           # never an all-NaN line (console errors)
         tx, ty = self._train_xy
         rows = view.batch
         with self.batch.hold_sync():

@@ -23,7 +23,7 @@ import ipywidgets as W
 import numpy as np
 
 from descentlab.widgets.core.decimate import display_indices
-from descentlab.widgets.ui.figures import Key, SeriesChart, at_least_two, axis, figure
+from descentlab.widgets.ui.figures import EMPTY, Key, SeriesChart, axis, drawable, figure
 
 __all__ = ["Style", "LossChart", "SpeedBars", "TraceChart", "NormChart", "LrChart",
            "loss_gap", "TINY"]
@@ -130,18 +130,19 @@ class LrChart(_Series):
         if not log:
             self.series.ay.tick_format = ".2g"
         sc = {"x": self.series.sx, "y": self.series.sy}
-        self.plan = bq.Lines(x=np.full((1, 2), np.nan), y=np.full((1, 2), np.nan),
-                             scales=sc, line_style="dashed", stroke_width=1.5)
+        self.plan = bq.Lines(x=EMPTY, y=EMPTY, scales=sc, line_style="dashed",
+                             stroke_width=1.5)
         self.series.figure.marks = [self.plan, *self.series.figure.marks]
 
     def configure(self, style: Style) -> None:
         super().configure(style)
-        if style.plan is None:
-            x, y = np.full((1, 2), np.nan), np.full((1, 2), np.nan)
-        else:
+        xy = None                # no plan: an empty mark (all-NaN breaks the step axis)
+        if style.plan is not None:
             steps, lrs = style.plan
             idx = display_indices(len(steps))
-            x, y = at_least_two(np.asarray(steps, float)[idx]), at_least_two(lrs[:, idx])
+            xy = drawable(np.asarray(steps, float)[idx], lrs[:, idx],
+                          positive=self.series.sy is self.series.log)
+        x, y = (EMPTY, EMPTY) if xy is None else xy
         with self.plan.hold_sync():
             self.plan.x, self.plan.y = x, y
             self.plan.colors = list(style.colors)
