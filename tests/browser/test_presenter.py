@@ -49,7 +49,7 @@ def _surface_box(page):
 def _switch_surface(page, name: str) -> None:
     """Pick surface ``name`` and wait until the surface chart is titled with it."""
     _surface_box(page).select_option(name)
-    assert wait_until(lambda: name in page.locator(".bqplot .mainheading").all_inner_texts(),
+    assert wait_until(lambda: name in page.locator(".bqplot .mainheading").all_text_contents(),
                       timeout=60), f"the surface did not become {name}"
     page.wait_for_timeout(1500)
 
