@@ -1,6 +1,5 @@
 """Every app of the gallery opens in Voila and shows its controls and charts, no error."""
 
-import re
 from pathlib import Path
 
 import pytest
@@ -21,10 +20,12 @@ def test_the_course_map_links_every_notebook():
 def test_exercise_renders_in_voila_and_says_not_implemented(page, voila_url, shots, name):
     page.goto(f"{voila_url}/voila/render/{name}")
     page.wait_for_selector("text=not implemented yet", timeout=120_000)
+    if "race_app" in (LAB / name).read_text():     # an exercise with an app: its charts
+        page.wait_for_selector(".descentlab-step", timeout=60_000)
+    page.wait_for_timeout(1000)
     text = page.inner_text("body")
     assert "Traceback" not in text
-    js_errors = [e for e in page.console_errors if not re.match(r"^Error: <\w+> attribute ", e)]
-    assert not js_errors, js_errors
+    assert page.console_errors == [], "\n".join(page.console_errors)
     page.screenshot(path=str(shots / f"{name}.png"), full_page=True)
 
 
@@ -33,14 +34,11 @@ def test_app_renders_in_voila(page, voila_url, shots, name):
     page.goto(f"{voila_url}/voila/render/{name}")
     page.wait_for_selector(".bqplot", timeout=120_000)
     page.wait_for_selector(".widget-button", timeout=30_000)
+    page.wait_for_timeout(1000)
     text = page.inner_text("body")
     assert "Traceback" not in text
     assert "⚠" not in text                     # the apps' error line is empty at start
-    # Chromium logs SVG attribute complaints ("Error: <rect> attribute width: A negative
-    # value", "<g> attribute transform: ... NaN") for figures in hidden tabs and for NaN
-    # placeholder points; they are cosmetic. Script errors are not.
-    svg = re.compile(r"^Error: <\w+> attribute ")
-    js_errors = [e for e in page.console_errors
-                 if not svg.match(e) and "ERR_NAME_NOT_RESOLVED" not in e]
-    assert not js_errors, js_errors
+    # no console error of any kind: bqplot's SVG attribute complaints count (all-NaN
+    # marks, scales without a domain, figures laid out at zero size)
+    assert page.console_errors == [], "\n".join(page.console_errors)
     page.screenshot(path=str(shots / f"{name}.png"), full_page=True)

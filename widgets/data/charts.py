@@ -41,11 +41,12 @@ from descentlab.widgets.ui.figures import (
     EMPTY,
     Key,
     SeriesChart,
-    at_least_two,
     axis,
+    drawable,
     figure,
     finite_or_nan,
     pad_rows,
+    set_lines,
     zero_contour,
 )
 from descentlab.widgets.ui.format import num
@@ -106,7 +107,7 @@ class DataChart:
         self.val = points(sc, default_size=44, marker="cross", colors=[POINT_COLORS[1]])
         self.batch = points(sc, default_size=110, fill=False, stroke_width=2,
                             colors=["black"])
-        self.fits = bq.Lines(x=np.zeros(2), y=np.full((1, 2), np.nan), scales=sc,
+        self.fits = bq.Lines(x=EMPTY, y=EMPTY, scales=sc,
                              stroke_width=2.5)
         self.ax, self.ay = axis(self.sx, "x"), axis(self.sy, "y", side="left")
         self.figure = figure([self.train, self.val, self.fits, self.batch],
@@ -154,8 +155,7 @@ class DataChart:
 
     def draw(self, view) -> None:
         x, y = self.fit_lines(view)
-        with self.fits.hold_sync():
-            self.fits.x, self.fits.y = x, finite_or_nan(y)
+        set_lines(self.fits, x, y)           # never an all-NaN line (console errors)
         tx, ty = self._train_xy
         rows = view.batch
         with self.batch.hold_sync():
@@ -299,10 +299,8 @@ class WeightTraces:
         ranks = weight_ranks(w)
         y = finite_or_nan(view.path[r, :, :F].T)               # (F, n)
         with self.lines.hold_sync():
-            if np.isfinite(y).any():
-                self.lines.x, self.lines.y = at_least_two(view.steps), at_least_two(y)
-            else:
-                self.lines.x = self.lines.y = EMPTY
+            xy = drawable(view.steps, y)       # never a line ending on NaN (console errors)
+            self.lines.x, self.lines.y = (EMPTY, EMPTY) if xy is None else xy
             if tuple(ranks) != self._ranks:
                 self._ranks = tuple(ranks)
                 self.lines.colors = [self.ramp[k] for k in ranks]

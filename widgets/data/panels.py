@@ -28,12 +28,16 @@ import numpy as np
 
 from descentlab.engine import metrics
 from descentlab.widgets.ui.figures import (
+    EMPTY,
     Key,
     arrow_path,
-    at_least_two,
     axis,
+    drawable,
     figure,
     log_color,
+    pin,
+    set_lines,
+    with_domain,
 )
 from descentlab.widgets.ui.format import num
 from descentlab.widgets.ui.marks import heat_map, points, set_range, show_surface, xy_scales
@@ -52,9 +56,9 @@ class BatchSurface:
         for title in ("full-data loss L(w, b), −∇L", "mini-batch loss L_B(w, b), −g_B"):
             sx, sy, sc = xy_scales()
             heat = heat_map(sc, bq.ColorScale(colors=list(SURFACE_COLORS)))
-            paths = bq.Lines(x=np.zeros((1, 2)), y=np.full((1, 2), np.nan), scales=sc,
+            paths = bq.Lines(x=EMPTY, y=EMPTY, scales=sc,
                              stroke_width=2)
-            arrows = bq.Lines(x=np.full((1, 6), np.nan), y=np.full((1, 6), np.nan),
+            arrows = bq.Lines(x=EMPTY, y=EMPTY,
                               scales=sc, stroke_width=2.5)
             dots = points(sc, default_size=60, stroke="black")
             figs.append(figure([heat, paths, arrows, dots],
@@ -103,11 +107,8 @@ class BatchSurface:
             with np.errstate(invalid="ignore", divide="ignore"):
                 head = sv.point - size * g / np.where(norm > 0, norm, np.nan)
             ax, ay = arrow_path(sv.point, head, span)
-            with p["paths"].hold_sync():
-                p["paths"].x = at_least_two(path[:, :, 0])
-                p["paths"].y = at_least_two(path[:, :, 1])
-            with p["arrows"].hold_sync():
-                p["arrows"].x, p["arrows"].y = ax, ay
+            set_lines(p["paths"], path[:, :, 0], path[:, :, 1])   # (no all-NaN line)
+            set_lines(p["arrows"], ax, ay)
             ok = np.isfinite(sv.point).all(axis=1)
             with p["points"].hold_sync():
                 p["points"].x, p["points"].y = sv.point[ok, 0], sv.point[ok, 1]
@@ -120,7 +121,7 @@ class NoiseChart:
 
     def __init__(self, **size):
         self.sx, self.sy, sc = xy_scales(log=True)
-        self.curve = bq.Lines(x=np.ones(2), y=np.full(2, np.nan), scales=sc,
+        self.curve = bq.Lines(x=EMPTY, y=EMPTY, scales=sc,
                               colors=["#777777"], stroke_width=2)
         self.points = points(sc, default_size=90, stroke="black")
         self.figure = figure([self.curve, self.points],
@@ -132,6 +133,8 @@ class NoiseChart:
         self.widget = W.HBox([self.figure, self.key.widget])
         self.colors: tuple = ()
         self.sizes = np.zeros(0)
+        pin(self.sx, None)            # log scales: never the default [0, 1] (log 0)
+        pin(self.sy, None)
 
     def configure(self, style) -> None:
         self.colors = tuple(style.colors)
@@ -145,12 +148,17 @@ class NoiseChart:
         if nv is None:
             return
         ok = np.flatnonzero(np.isfinite(nv.noise) & (nv.noise > 0))
-        with self.points.hold_sync():
-            self.points.x, self.points.y = self.sizes[ok], nv.noise[ok]
-            self.points.colors = [self.colors[r] for r in ok] or ["black"]
-        y = np.where(np.isfinite(nv.curve) & (nv.curve > 0), nv.curve, np.nan)
-        with self.curve.hold_sync():
-            self.curve.x, self.curve.y = at_least_two(nv.sizes), at_least_two(y)
+        xy = drawable(nv.sizes, nv.curve, positive=True)
+        ys = np.concatenate([nv.noise[ok], [] if xy is None else np.ravel(xy[1])])
+
+        def send():                   # (the log y scale pinned while nothing is finite)
+            with self.points.hold_sync():
+                self.points.x, self.points.y = self.sizes[ok], nv.noise[ok]
+                self.points.colors = [self.colors[r] for r in ok] or ["black"]
+            with self.curve.hold_sync():
+                self.curve.x, self.curve.y = (EMPTY, EMPTY) if xy is None else xy
+
+        with_domain(self.sy, ys if np.isfinite(ys).any() else None, send)
 
 
 class MetricsPanel:

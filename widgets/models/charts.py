@@ -21,14 +21,15 @@ import ipywidgets as W
 import numpy as np
 
 from descentlab.widgets.ui.figures import (
+    EMPTY,
     Key,
     SeriesChart,
     arrow_path,
     axis,
     figure,
-    finite_or_nan,
     log_color,
     pad_rows,
+    set_lines,
     zero_contour,
 )
 from descentlab.widgets.ui.marks import (
@@ -82,7 +83,7 @@ class FitChart:
         self.sx, self.sy, sc = xy_scales()
         self.train = points(sc, default_size=30, stroke="white")
         self.val = points(sc, default_size=40, marker="cross")
-        self.fit = bq.Lines(x=np.zeros(2), y=np.full((1, 2), np.nan), scales=sc,
+        self.fit = bq.Lines(x=EMPTY, y=EMPTY, scales=sc,
                             stroke_width=2.5, colors=[FIT_COLOR])
         self.ax, self.ay = axis(self.sx, "x"), axis(self.sy, "y", side="left")
         self.figure = figure([self.train, self.val, self.fit], [self.ax, self.ay],
@@ -136,9 +137,8 @@ class FitChart:
                                   np.where(np.isfinite(m), m, 0.0)) for m in view.margins]
             x, y = pad_rows([p[:, 0] for p in paths]), pad_rows([p[:, 1] for p in paths])
         else:
-            x, y = view.fit_x, finite_or_nan(view.fit_y)
-        with self.fit.hold_sync():
-            self.fit.x, self.fit.y = x, y
+            x, y = view.fit_x, view.fit_y
+        set_lines(self.fit, x, y)                 # never an all-NaN line (console errors)
 
 
 class SliceChart:
@@ -149,9 +149,9 @@ class SliceChart:
         self.cs = bq.ColorScale(colors=list(SURFACE_COLORS))
         self.heat = heat_map(sc, self.cs)
         self.contours = contour_lines(sc)
-        self.path = bq.Lines(x=np.full(2, np.nan), y=np.full(2, np.nan), scales=sc,
+        self.path = bq.Lines(x=EMPTY, y=EMPTY, scales=sc,
                              colors=[PATH_COLOR], stroke_width=2)
-        self.arrows = bq.Lines(x=np.full((2, 6), np.nan), y=np.full((2, 6), np.nan),
+        self.arrows = bq.Lines(x=EMPTY, y=EMPTY,
                                scales=sc, colors=list(ARROW_COLORS), stroke_width=3)
         self.point = points(sc, default_size=90, colors=[PATH_COLOR], stroke="white",
                             stroke_width=1.5)
@@ -194,12 +194,9 @@ class SliceChart:
     def draw(self, view) -> None:
         ends = self.arrow_ends(view.point, view.grad)
         ax, ay = arrow_path(ends[:, 0], ends[:, 1], self.span)
-        with self.arrows.hold_sync():
-            self.arrows.x, self.arrows.y = ax, ay
+        set_lines(self.arrows, ax, ay)            # (no all-NaN line: console errors)
         path = view.path
-        with self.path.hold_sync():
-            self.path.x = path[:, 0] if len(path) > 1 else np.full(2, np.nan)
-            self.path.y = path[:, 1] if len(path) > 1 else np.full(2, np.nan)
+        set_lines(self.path, *((path[:, 0], path[:, 1]) if len(path) > 1 else (EMPTY, EMPTY)))
         with self.point.hold_sync():
             self.point.x, self.point.y = view.point[:1], view.point[1:]
         self.key.show([*ARROW_COLORS, PATH_COLOR], [*ARROW_LABELS, view.label])

@@ -24,7 +24,7 @@ import ipywidgets as W
 import numpy as np
 
 from descentlab.widgets.core.decimate import display_indices
-from descentlab.widgets.ui.figures import Key, SeriesChart, at_least_two, axis, figure
+from descentlab.widgets.ui.figures import EMPTY, Key, SeriesChart, axis, drawable, figure
 
 __all__ = ["Style", "LossChart", "SpeedBars", "TraceChart", "NormChart", "LrChart",
            "loss_gap", "TINY"]
@@ -136,8 +136,8 @@ class LrChart(_Series):
         if not log:
             self.series.ay.tick_format = ".2g"
         sc = {"x": self.series.sx, "y": self.series.sy}
-        self.plan = bq.Lines(x=np.full((1, 2), np.nan), y=np.full((1, 2), np.nan),
-                             scales=sc, line_style="dashed", stroke_width=1.5)
+        self.plan = bq.Lines(x=EMPTY, y=EMPTY, scales=sc, line_style="dashed",
+                             stroke_width=1.5)
         self.drops = bq.Scatter(x=np.zeros(0), y=np.zeros(0), scales=sc, default_size=60,
                                 stroke="white", stroke_width=1.0)
         self.series.figure.marks = [self.plan, *self.series.figure.marks, self.drops]
@@ -149,12 +149,13 @@ class LrChart(_Series):
         self.colors = tuple(style.colors)
         plateau = getattr(style.schedule, "name", "") == "reduce_on_plateau"
         self.series.figure.title = self.PLATEAU_TITLE if plateau else self.TITLE
-        if style.plan is None:             # an empty mark, never a NaN-only line
-            x = y = np.zeros(0)
-        else:
+        xy = None                # no plan: an empty mark (all-NaN breaks the step axis)
+        if style.plan is not None:
             steps, lrs = style.plan
             idx = display_indices(len(steps))
-            x, y = at_least_two(np.asarray(steps, float)[idx]), at_least_two(lrs[:, idx])
+            xy = drawable(np.asarray(steps, float)[idx], lrs[:, idx],
+                          positive=self.series.sy is self.series.log)
+        x, y = (EMPTY, EMPTY) if xy is None else xy
         with self.plan.hold_sync():
             self.plan.x, self.plan.y = x, y
             self.plan.colors = list(style.colors)

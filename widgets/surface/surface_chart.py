@@ -29,7 +29,15 @@ import ipywidgets as W
 import numpy as np
 
 from descentlab.engine import problems
-from descentlab.widgets.ui.figures import Key, arrow_path, at_least_two, axis, contour_path, figure
+from descentlab.widgets.ui.figures import (
+    EMPTY,
+    Key,
+    arrow_path,
+    axis,
+    contour_path,
+    figure,
+    set_lines,
+)
 from descentlab.widgets.ui.palette import SURFACE_COLORS
 
 __all__ = ["SurfaceChart", "surface_color", "VECTOR_LABELS", "VECTOR_COLORS", "GRID_N"]
@@ -76,18 +84,17 @@ class SurfaceChart:
         sc = {"x": self.sx, "y": self.sy}
         self.heat = bq.HeatMap(x=np.array([0.0, 1.0]), y=np.array([0.0, 1.0]),
                                color=np.zeros((2, 2)), scales={**sc, "color": self.sc})
-        self.contours = bq.Lines(x=np.array([np.nan]), y=np.array([np.nan]), scales=sc,
+        self.contours = bq.Lines(x=EMPTY, y=EMPTY, scales=sc,
                                  colors=["#56657A"], stroke_width=1, opacities=[0.6])
-        self.paths = bq.Lines(x=np.full((1, 2), np.nan), y=np.full((1, 2), np.nan),
-                              scales=sc, stroke_width=2.5)
+        self.paths = bq.Lines(x=EMPTY, y=EMPTY, scales=sc, stroke_width=2.5)
         self.points = bq.Scatter(x=np.zeros(0), y=np.zeros(0), scales=sc, default_size=90,
                                  stroke="white", stroke_width=1.5)
         self.minima = bq.Scatter(x=np.zeros(0), y=np.zeros(0), scales=sc, marker="cross",
                                  colors=["#000000"], default_size=110, opacities=[0.9])
         self.start = bq.Scatter(x=np.zeros(0), y=np.zeros(0), scales=sc, marker="square",
                                 colors=["#FFFFFF"], stroke="#000000", default_size=70)
-        self.vectors = bq.Lines(x=np.full((3, 6), np.nan), y=np.full((3, 6), np.nan),
-                                scales=sc, colors=list(VECTOR_COLORS), stroke_width=3)
+        self.vectors = bq.Lines(x=EMPTY, y=EMPTY, scales=sc, colors=list(VECTOR_COLORS),
+                                stroke_width=3)
         self.overlay = bq.Image(image=W.Image(value=_png(255, 255, 255, 1), format="png"),
                                 scales=sc, x=np.array([0.0, 1.0]), y=np.array([0.0, 1.0]))
         self.overlay.on_element_click(self._clicked)
@@ -146,8 +153,7 @@ class SurfaceChart:
             self.sy.min, self.sy.max = float(y0), float(y1)
         with self.heat.hold_sync():
             self.heat.x, self.heat.y, self.heat.color = xs, ys, C
-        with self.contours.hold_sync():
-            self.contours.x, self.contours.y = cx, cy
+        set_lines(self.contours, cx, cy)
         with self.minima.hold_sync():
             m = problem.minima
             self.minima.x, self.minima.y = m[:, 0], m[:, 1]
@@ -181,13 +187,11 @@ class SurfaceChart:
 
     def draw(self, view) -> None:
         x, y = self.display_paths(view)
-        with self.paths.hold_sync():
-            self.paths.x, self.paths.y = at_least_two(x), at_least_two(y)
+        set_lines(self.paths, x, y)                  # (no all-NaN line: console errors)
         with self.points.hold_sync():
             last_x, last_y = x[:, -1], y[:, -1]
             ok = np.isfinite(last_x) & np.isfinite(last_y)
             self.points.x, self.points.y = np.where(ok, last_x, 0.0), np.where(ok, last_y, 0.0)
         a = self.arrows(view)
         vx, vy = arrow_path(a[:, 0], a[:, 1], self.span)
-        with self.vectors.hold_sync():
-            self.vectors.x, self.vectors.y = vx, vy
+        set_lines(self.vectors, vx, vy)

@@ -15,7 +15,7 @@ from typing import NamedTuple
 import ipywidgets as W
 import numpy as np
 
-from descentlab.widgets.ui.figures import Key, axis, figure
+from descentlab.widgets.ui.figures import Key, axis, figure, pin, with_domain
 from descentlab.widgets.ui.format import num
 from descentlab.widgets.ui.marks import points, set_range, xy_scales
 from descentlab.widgets.ui.palette import OKABE_ITO
@@ -58,6 +58,8 @@ class ScoreChart:
         self.key = Key(width="170px")
         self.widget = W.HBox([self.figure, self.key.widget])
         self.sizes: tuple = (16,)
+        pin(self.sx, None)            # log scales: never the default [0, 1] (log 0)
+        pin(self.sy, None)
 
     def configure(self, style: Style) -> None:
         self.sizes = tuple(sorted(style.batch_sizes))
@@ -74,13 +76,17 @@ class ScoreChart:
         top = view.rung.max() if view.rung.size else 0
         colors = [batch_color(b) for b in view.batch_size[ok]]
         opac = [1.0 if r == top else 0.35 for r in view.rung[ok]]
-        with self.points.hold_sync():
-            self.points.x, self.points.y = x, y
-            if colors:
-                self.points.colors, self.points.opacities = colors, opac
         new = view.latest[ok]
-        with self.ring.hold_sync():
-            self.ring.x, self.ring.y = x[new], y[new]
+
+        def send():                   # (the log y scale pinned while empty or one-valued)
+            with self.points.hold_sync():
+                self.points.x, self.points.y = x, y
+                if colors:
+                    self.points.colors, self.points.opacities = colors, opac
+            with self.ring.hold_sync():
+                self.ring.x, self.ring.y = x[new], y[new]
+
+        with_domain(self.sy, y if y.size else None, send)
 
 
 class TablePanel:

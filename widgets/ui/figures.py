@@ -30,12 +30,15 @@ from .format import num
 
 __all__ = ["Chart", "Key", "SeriesChart", "figure", "axis", "at_least_two", "pad_rows",
            "contour_path", "zero_contour", "arrow_path", "finite_or_nan", "log_color",
-           "project", "PROJECTOR_CSS", "TICKS", "TITLE", "ChartTabs", "anchored"]
+           "project", "PROJECTOR_CSS", "TICKS", "TITLE", "ChartTabs", "anchored",
+           "drawable", "set_lines", "EMPTY", "pin", "with_domain"]
 
 TICKS = {"font-size": "14px"}
 EMPTY = np.zeros(0)
 """What an empty mark holds.  A mark of only NaN makes bqplot write ``d="null"`` and
-``translate(…, undefined)`` into the SVG (console errors); an empty one draws nothing."""
+``translate(…, undefined)`` into the SVG (console errors), and gives its scales an
+undefined domain (an axis then fails to format its ticks); an empty one draws nothing and
+leaves its scales to the other marks."""
 TITLE = {"font-size": "17px"}
 # log-axis ticks: 3 significant digits, no trailing zeros ("7.5", "0.001", "1e-8"); ".0e"
 # printed a narrow range as "8e+0, 8e+0, 7e+0"
@@ -158,6 +161,59 @@ def anchored(y: np.ndarray) -> np.ndarray:
     return y
 
 
+def drawable(x, y, positive: bool = False):
+    """``x`` (n,) or (L, n) and ``y`` (n,) or (L, n) as a bqplot ``Lines`` mark can draw them,
+    or ``None`` when no point is finite (show the mark empty: :data:`EMPTY`).
+
+    bqplot writes ``d="null"`` for a line with no finite point and places each line's
+    (hidden) label at its LAST point, ``translate(undefined, …)`` when that point is not
+    finite -- both console errors.  So a point is kept only where x and y are both finite
+    (and y > 0 when ``positive``, for a log axis); when some line does not end on a kept
+    point, one column is appended: each line's last kept point again (a zero-length
+    segment, or after a gap a lone point: nothing is drawn), or for a line with none, a
+    kept point of another line (after a gap: nothing drawn, no scale moved)."""
+    x, y = np.asarray(x, dtype=np.float64), np.asarray(y, dtype=np.float64)
+    if y.size == 0 or x.size == 0:
+        return None
+    x, y = at_least_two(x), at_least_two(y)
+    flat = y.ndim == 1
+    Y = y[None] if flat else y
+    X = np.broadcast_to(x, Y.shape)
+    ok = np.isfinite(X) & np.isfinite(Y)
+    if positive:
+        with np.errstate(invalid="ignore"):
+            ok &= Y > 0
+    if not ok.any():
+        return None
+    Y = np.where(ok, Y, np.nan)
+    if ok[:, -1].all():
+        return x, (Y[0] if flat else Y)
+    n = Y.shape[1]
+    last = n - 1 - np.argmax(ok[:, ::-1], axis=1)          # each line's last kept point
+    r0, c0 = np.argwhere(ok)[0]
+    none = ~ok.any(axis=1)
+    rows = np.arange(len(Y))
+    ex = np.where(none, X[r0, c0], X[rows, last])
+    ey = np.where(none, Y[r0, c0], Y[rows, last])
+    Y = np.concatenate([Y, ey[:, None]], axis=1)
+    if x.ndim == 1 and np.isfinite(x[-1]):   # one shared x: every extra point at its end
+        X = np.append(x, x[-1])
+    else:
+        X = np.concatenate([X, ex[:, None]], axis=1)
+        X = X[0] if flat else X
+    return X, (Y[0] if flat else Y)
+
+
+def set_lines(mark, x, y, positive: bool = False) -> bool:
+    """``mark.x, mark.y`` from :func:`drawable` in one message (empty when nothing is
+    finite); True when something is drawn."""
+    xy = drawable(x, y, positive)
+    x, y = (EMPTY, EMPTY) if xy is None else xy
+    with mark.hold_sync():
+        mark.x, mark.y = x, y
+    return xy is not None
+
+
 def pad_rows(rows, fill=np.nan, min_len: int = 2) -> np.ndarray:
     """Rows of different lengths -> ``(len(rows), max_len)`` padded with ``fill``."""
     n = max(min_len, max((len(r) for r in rows), default=min_len))
@@ -168,10 +224,11 @@ def pad_rows(rows, fill=np.nan, min_len: int = 2) -> np.ndarray:
 
 
 def contour_path(xs, ys, C, n_levels: int = 14) -> tuple[np.ndarray, np.ndarray]:
-    """Contours of ``C`` at evenly spaced levels, as one polyline with NaN separators."""
+    """Contours of ``C`` at evenly spaced levels, as one polyline with NaN separators
+    (empty when ``C`` is flat)."""
     lo, hi = float(np.min(C)), float(np.max(C))
     if not hi > lo:
-        return np.array([np.nan]), np.array([np.nan])
+        return EMPTY, EMPTY
     gen = contour_generator(xs, ys, C, line_type=LineType.ChunkCombinedNan)
     pieces = []
     for level in np.linspace(lo, hi, n_levels + 2)[1:-1]:
@@ -180,7 +237,7 @@ def contour_path(xs, ys, C, n_levels: int = 14) -> tuple[np.ndarray, np.ndarray]
                 pieces.append(chunk)
                 pieces.append(np.full((1, 2), np.nan))
     if not pieces:
-        return np.array([np.nan]), np.array([np.nan])
+        return EMPTY, EMPTY
     pts = np.concatenate(pieces)
     return pts[:, 0], pts[:, 1]
 
@@ -217,6 +274,40 @@ def arrow_path(tails, heads, span) -> tuple[np.ndarray, np.ndarray]:
     return pts[..., 0], pts[..., 1]
 
 
+def pin(scale, y) -> None:
+    """``scale``'s domain from the data ``y``, except where bqplot cannot draw its axis:
+    with no data (``y`` None: a log scale then takes [0, 1] and puts a tick at log 0) or one
+    value (an axis with ``num_ticks`` divides by zero: "Invalid array length") the domain
+    is set explicitly -- [1, 10] or [0, 1] empty, a band around the value."""
+    log = isinstance(scale, bq.LogScale)
+    if y is None:
+        lo, hi = (1.0, 10.0) if log else (0.0, 1.0)
+    else:
+        lo, hi = float(np.nanmin(y)), float(np.nanmax(y))
+        if hi > lo:
+            lo = hi = None
+        elif log:                       # a decade each side: distinct tick labels
+            lo, hi = lo / 10, lo * 10
+        else:
+            d = 0.1 * abs(lo) or 1.0
+            lo, hi = lo - d, lo + d
+    if (scale.min, scale.max) != (lo, hi):
+        with scale.hold_sync():
+            scale.min, scale.max = lo, hi
+
+
+def with_domain(scale, y, send) -> None:
+    """``send()`` new data on ``scale`` whose values are ``y`` (None: nothing finite), the
+    domain pinned BEFORE data that cannot define one and released AFTER data that can (so
+    the scale never meets empty or one-valued data with a data-driven domain)."""
+    needs = y is None or not np.nanmax(y) > np.nanmin(y)
+    if needs:
+        pin(scale, y)
+    send()
+    if not needs:
+        pin(scale, y)
+
+
 class SeriesChart:
     """Lines of every run against a shared or per-run x, in ONE ``Lines`` mark, with a
     key beside the figure and optional event markers (vertical rules at the steps where a
@@ -244,19 +335,33 @@ class SeriesChart:
         self.figure = figure([self.lines, self.events], [self.ax, self.ay], title, **size)
         self.key = Key() if key else None
         self.widget = (W.HBox([self.figure, self.key.widget]) if key else self.figure)
+        pin(self.sy, None)
 
     def set_log(self, log: bool, label: str | None = None, fmt: str | None = None) -> None:
+        """The y axis log or linear.  A live switch: both scales get an explicit domain
+        valid on both, the axis moves, the old lines are cleared (never drawn on the new
+        scale: a loss <= 0 on a log scale) and then the lines move; the next :meth:`show`
+        brings the data and lets the domain follow it."""
         scale = self.log if log else self.lin
-        if self.sy is not scale:
+        moved = self.sy is not scale
+        if moved:
+            # both scales on [1, 10] first: the axis redraws its old ticks on the new scale
+            # before it computes new ones (a tick <= 0 from a linear scale on a log one is
+            # at NaN), and 1..10 is a valid domain for both
+            for sc in (self.sy, scale):
+                with sc.hold_sync():
+                    sc.min, sc.max = 1.0, 10.0
             self.sy = scale
-            with self.lines.hold_sync():
-                self.lines.scales = {"x": self.sx, "y": scale}
-            self.ay.scale = scale
         with self.ay.hold_sync():
+            self.ay.scale = scale
             if label is not None:
                 self.ay.label = label
             self.ay.tick_format = fmt or (LOG_TICKS if log else ".3g")
             self.ay.num_ticks = 5 if log else 6
+        if moved:
+            with self.lines.hold_sync():
+                self.lines.x, self.lines.y = EMPTY, EMPTY
+            self.lines.scales = {"x": self.sx, "y": scale}
 
     def configure(self, colors, labels, opacities=None, key_title: str = "",
                   ramp: tuple | None = None) -> None:
@@ -269,17 +374,15 @@ class SeriesChart:
             self.key.show(colors, labels, key_title, ramp)
 
     def show(self, x, y) -> None:
-        x = np.asarray(x, dtype=np.float64)
-        y = finite_or_nan(y)
-        if self.sy is self.log:
-            y = np.where(y > 0, y, np.nan)
-        if not np.isfinite(y).any() or not np.isfinite(x).any():
-            x = y = EMPTY                  # nothing to draw: no mark, never a NaN-only one
-        elif y.ndim == 2:
-            y = anchored(y)
-        with self.lines.hold_sync():
-            self.lines.x = at_least_two(x) if x.size else x
-            self.lines.y = at_least_two(y) if y.size else y
+        """Lines through :func:`drawable` (empty when nothing is finite), the y domain
+        pinned where the data cannot define it (:func:`with_domain`)."""
+        xy = drawable(x, y, positive=self.sy is self.log)
+
+        def send():
+            with self.lines.hold_sync():
+                self.lines.x, self.lines.y = (EMPTY, EMPTY) if xy is None else xy
+
+        with_domain(self.sy, None if xy is None else xy[1], send)
 
     def mark_events(self, steps) -> None:
         """Dashed vertical rules at ``steps`` (live changes); none when empty."""
@@ -344,20 +447,33 @@ def project(root: W.Box, on: bool, scale: float = PROJECTOR_SCALE) -> None:
 
 
 class ChartTabs(W.VBox):
-    """Charts one at a time under a row of buttons (like tabs).  Only the selected chart is
-    in the page: a chart in a hidden tab of a ``W.Tab`` is laid out at zero size and bqplot
-    writes negative widths into its SVG (console errors); a ``W.Stack`` attaches only the
-    selected child, which is drawn at its real size when selected."""
+    """Charts one at a time under a row of buttons (like tabs).
+
+    Every chart stays in the page, all in ONE cell of a grid, and only the selected one is
+    visible (``visibility: hidden`` on the others): each is laid out at its real size, so
+    bqplot never draws a figure at zero size (negative widths in the SVG, as in a hidden
+    tab of a ``W.Tab``), and each figure's view is made once, at load.  (A ``W.Stack``
+    makes a new view of a figure each time it is selected and leaves the old one alive but
+    detached, still redrawing its axes at NaN positions on every change of its scales.)
+    """
 
     selected_index = T.Int(0)
 
     def __init__(self, titles, children, **kw):
+        children = list(children)
         self.buttons = W.ToggleButtons(options=[(t, i) for i, t in enumerate(titles)],
                                        value=0, style={"button_width": "auto"})
-        self.stack = W.Stack(list(children), selected_index=0)
+        for c in children:
+            c.layout.grid_area = "chart"
+        self.stack = W.GridBox(children, layout=W.Layout(grid_template_areas='"chart"'))
         super().__init__([self.buttons, self.stack], **kw)
         W.link((self.buttons, "value"), (self, "selected_index"))
-        W.link((self, "selected_index"), (self.stack, "selected_index"))
+        self.observe(self._shown, "selected_index")
+        self._shown()
+
+    def _shown(self, change=None) -> None:
+        for i, c in enumerate(self.stack.children):
+            c.layout.visibility = "visible" if i == self.selected_index else "hidden"
 
     def get_title(self, i: int) -> str:
         """The title of chart ``i`` (as ``W.Tab.get_title``)."""

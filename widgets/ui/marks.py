@@ -7,7 +7,7 @@ from __future__ import annotations
 import bqplot as bq
 import numpy as np
 
-from .figures import contour_path
+from .figures import EMPTY, contour_path, set_lines
 
 __all__ = ["xy_scales", "points", "heat_map", "contour_lines", "set_range", "show_surface"]
 
@@ -33,7 +33,7 @@ def heat_map(scales: dict, colors: bq.ColorScale) -> bq.HeatMap:
 
 def contour_lines(scales: dict) -> bq.Lines:
     """The contour lines of a surface (thin, grey), none yet."""
-    return bq.Lines(x=np.array([np.nan]), y=np.array([np.nan]), scales=scales,
+    return bq.Lines(x=EMPTY, y=EMPTY, scales=scales,
                     colors=["#56657A"], stroke_width=1, opacities=[0.6])
 
 
@@ -49,6 +49,4 @@ def show_surface(heat: bq.HeatMap, xs, ys, C, contours: bq.Lines | None = None) 
     with heat.hold_sync():
         heat.x, heat.y, heat.color = xs, ys, C
     if contours is not None:
-        cx, cy = contour_path(xs, ys, C)
-        with contours.hold_sync():
-            contours.x, contours.y = cx, cy
+        set_lines(contours, *contour_path(xs, ys, C))   # never ending on NaN
