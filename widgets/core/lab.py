@@ -84,8 +84,12 @@ class Lab:
 
     # ---- construction (subclasses set model, session, charts, panels first)
 
-    def start(self, panel_interval: float = 0.25) -> None:
-        """Build the shared parts, draw step 0 and compose :attr:`widget` (paused)."""
+    def start(self, panel_interval: float = 0.25, playing_interval: float = 1.0) -> None:
+        """Build the shared parts, draw step 0 and compose :attr:`widget` (paused).
+
+        Panels (typeset equations: the costliest thing a browser redraws here) are
+        redrawn at most every ``panel_interval`` s, every ``playing_interval`` s while
+        playing, and at once on pause."""
         self.errors = ErrorLine()
         self.status = StatusLine()
         self.clock = FrameClock()
@@ -111,6 +115,13 @@ class Lab:
         self.timeline = Timeline(slider, self._scrubbed, lambda: self.player.playing)
         self.export = CsvExport(lambda: self.session.history, self.filename)
         self._panels_later = Throttle(self._draw_panels, panel_interval)
+
+        def pace_panels(change):
+            self._panels_later.interval = playing_interval if change["new"] else panel_interval
+            if not change["new"]:
+                self._panels_later.flush()      # paused: the panels show the step on screen
+
+        self.player.observe(pace_panels, "playing")
         self.configure()
         self.render()
         self._panels_later.flush()
