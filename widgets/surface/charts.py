@@ -84,6 +84,12 @@ def frame_domain(y, log: bool) -> tuple[float | None, float | None]:
     return float(a), float(b if b > a else a + step)
 
 
+def _same_ticks(a, b) -> bool:
+    if a is None or b is None:
+        return a is None and b is None
+    return np.shape(a) == np.shape(b) and bool(np.all(np.asarray(a) == np.asarray(b)))
+
+
 class _Series:
     """A :class:`SeriesChart` fed from the style and the view.  Its axes move in jumps
     (:func:`nice_ceil` steps on x, :func:`frame_domain` on y), not every frame."""
@@ -116,12 +122,18 @@ class _Series:
         xs = np.concatenate([np.ravel(np.asarray(steps, dtype=np.float64)), np.ravel(ex)])
         xs = xs[np.isfinite(xs)]
         last = float(xs.max()) if xs.size else 0.0
-        lo, hi = frame_domain(np.concatenate([np.ravel(rows), np.ravel(ey)]),
-                              self.series.sy is self.series.log)
+        log = self.series.sy is self.series.log
+        lo, hi = frame_domain(np.concatenate([np.ravel(rows), np.ravel(ey)]), log)
         with self.series.sx.hold_sync():
             self.series.sx.min, self.series.sx.max = 0.0, nice_ceil(last)
         with self.series.sy.hold_sync():
             self.series.sy.min, self.series.sy.max = lo, hi
+        ticks = None
+        if log and lo is not None:                       # one tick per decade (at most 6)
+            a, b = int(round(np.log10(lo))), int(round(np.log10(hi)))
+            ticks = 10.0 ** np.arange(a, b + 1, max(1, -(-(b - a) // 5)))
+        if not _same_ticks(self.series.ay.tick_values, ticks):
+            self.series.ay.tick_values = ticks
 
 
 class LossChart(_Series):
