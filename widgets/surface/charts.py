@@ -111,9 +111,9 @@ class _Series:
 
     def draw(self, view) -> None:
         rows = self.rows(view)
+        self.frame_axes(view.steps, rows)        # the ranges first: lines drawn once
         self.series.show(view.steps, rows)
         self.series.mark_events(view.events)
-        self.frame_axes(view.steps, rows)
 
     def frame_axes(self, steps, rows) -> None:
         """Set both scales' ranges (see :class:`_Series`); a range that did not change is
