@@ -27,7 +27,8 @@ from descentlab.widgets.core.decimate import display_indices
 from descentlab.widgets.ui.figures import EMPTY, Key, SeriesChart, axis, drawable, figure
 
 __all__ = ["Style", "LossChart", "SpeedBars", "TraceChart", "NormChart", "LrChart",
-           "loss_gap", "TINY"]
+           "loss_gap", "TINY",
+           "nice_ceil", "frame_domain"]
 
 TINY = 1e-16
 
@@ -57,8 +58,43 @@ def loss_gap(loss, f_min):
     return np.where(np.isfinite(gap), gap, np.nan)
 
 
+def nice_ceil(v: float, least: float = 10.0) -> float:
+    """The smallest of 1, 2, 5 times a power of ten that is ``>= v`` and ``>= least``."""
+    if not v > least:
+        return float(least)
+    e = 10.0 ** np.floor(np.log10(v))
+    return float(next(m * e for m in (1, 2, 5, 10) if m * e >= v * (1 - 1e-12)))
+
+
+def frame_domain(y, log: bool) -> tuple[float | None, float | None]:
+    """A y range that holds the finite values of ``y`` and changes only in jumps: whole
+    decades on a log axis, multiples of a 1-2-5 tick step on a linear one.  A chart whose
+    range moves every frame re-lays every tick of its axis every frame (SVG text is the
+    costliest thing a browser draws here); this one moves when the data leave it.
+    ``(None, None)`` when nothing is finite (bqplot chooses)."""
+    y = np.asarray(y, dtype=np.float64)
+    y = y[np.isfinite(y) & (y > 0)] if log else y[np.isfinite(y)]
+    if y.size == 0:
+        return None, None
+    lo, hi = float(y.min()), float(y.max())
+    if log:
+        a, b = np.floor(np.log10(lo)), np.ceil(np.log10(hi))
+        return float(10.0 ** a), float(10.0 ** max(b, a + 1))
+    span = hi - lo if hi > lo else max(abs(hi), 1.0)
+    step = nice_ceil(span / 5, least=0.0) or 1.0     # about 5 ticks
+    a, b = np.floor(lo / step) * step, np.ceil(hi / step) * step
+    return float(a), float(b if b > a else a + step)
+
+
+def _same_ticks(a, b) -> bool:
+    if a is None or b is None:
+        return a is None and b is None
+    return np.shape(a) == np.shape(b) and bool(np.all(np.asarray(a) == np.asarray(b)))
+
+
 class _Series:
-    """A :class:`SeriesChart` fed from the style and the view."""
+    """A :class:`SeriesChart` fed from the style and the view.  Its axes move in jumps
+    (:func:`nice_ceil` steps on x, :func:`frame_domain` on y), not every frame."""
 
     per_run = 1
 
@@ -66,6 +102,7 @@ class _Series:
         self.series = SeriesChart(title, "step t", y_label, log=log, per_run=self.per_run,
                                   **size)
         self.widget = self.series.widget
+        self.extent = (np.zeros(0), np.zeros(0))   # more (x, y) the axes must hold
 
     def configure(self, style: Style) -> None:
         self.series.configure(style.colors, style.labels, self.opacities(style),
@@ -75,8 +112,31 @@ class _Series:
         return None
 
     def draw(self, view) -> None:
-        self.series.show(view.steps, self.rows(view))
+        rows = self.rows(view)
+        fixed = self.frame_axes(view.steps, rows)   # the ranges first: lines drawn once
+        self.series.show(view.steps, rows, fixed=fixed)
         self.series.mark_events(view.events)
+
+    def frame_axes(self, steps, rows) -> bool:
+        """Set both scales' ranges (see :class:`_Series`); a range that did not change is
+        not sent.  True when the y range is fixed (something finite to hold)."""
+        ex, ey = (np.asarray(a, dtype=np.float64) for a in self.extent)
+        xs = np.concatenate([np.ravel(np.asarray(steps, dtype=np.float64)), np.ravel(ex)])
+        xs = xs[np.isfinite(xs)]
+        last = float(xs.max()) if xs.size else 0.0
+        log = self.series.sy is self.series.log
+        lo, hi = frame_domain(np.concatenate([np.ravel(rows), np.ravel(ey)]), log)
+        with self.series.sx.hold_sync():
+            self.series.sx.min, self.series.sx.max = 0.0, nice_ceil(last)
+        with self.series.sy.hold_sync():
+            self.series.sy.min, self.series.sy.max = lo, hi
+        ticks = None
+        if log and lo is not None:                       # one tick per decade (at most 6)
+            a, b = int(round(np.log10(lo))), int(round(np.log10(hi)))
+            ticks = 10.0 ** np.arange(a, b + 1, max(1, -(-(b - a) // 5)))
+        if not _same_ticks(self.series.ay.tick_values, ticks):
+            self.series.ay.tick_values = ticks
+        return lo is not None
 
 
 class LossChart(_Series):
@@ -156,6 +216,7 @@ class LrChart(_Series):
             xy = drawable(np.asarray(steps, float)[idx], lrs[:, idx],
                           positive=self.series.sy is self.series.log)
         x, y = (EMPTY, EMPTY) if xy is None else xy
+        self.extent = (x, y)
         with self.plan.hold_sync():
             self.plan.x, self.plan.y = x, y
             self.plan.colors = list(style.colors)

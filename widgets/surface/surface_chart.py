@@ -3,8 +3,8 @@ r"""The loss-surface figure: heat map, contours, trajectories, points, minima, a
 Every element is one bqplot mark holding all runs, created once and updated in place:
 
 * ``HeatMap`` of :math:`\log_{10}(L - L_{\min} + \epsilon)` where ``problem.log_scale``
-  (else :math:`L`) and ONE ``Lines`` mark of contours -- recomputed only when
-  ``configure`` brings a new surface;
+  (else :math:`L`) and its contours as ONE static ``Image`` (:func:`contour_image`, a PNG
+  made in numpy) -- recomputed only when ``configure`` brings a new surface;
 * trajectories (one line per run), current points, the minima and the start
   :math:`\theta_0`;
 * at the inspected run's point, ONE ``Lines`` mark of arrows, every one from the
@@ -29,33 +29,63 @@ import ipywidgets as W
 import numpy as np
 
 from descentlab.engine import problems
-from descentlab.widgets.ui.figures import (
-    EMPTY,
-    Key,
-    arrow_path,
-    axis,
-    contour_path,
-    figure,
-    set_lines,
-)
+from descentlab.widgets.ui.figures import EMPTY, Key, arrow_path, axis, figure, set_lines
 from descentlab.widgets.ui.palette import SURFACE_COLORS
 
-__all__ = ["SurfaceChart", "surface_color", "VECTOR_LABELS", "VECTOR_COLORS", "GRID_N"]
+__all__ = ["SurfaceChart", "surface_color", "contour_image", "png", "VECTOR_LABELS",
+           "VECTOR_COLORS", "GRID_N", "IMAGE_N"]
 
 VECTOR_LABELS = ("−∇L (direction)", "update u (last step taken)",
                  "next update (the optimizer's)")
 VECTOR_COLORS = ("#000000", "#D55E00", "#0072B2")
 GRID_N = 120
+IMAGE_N = 420
+"""Pixels per side of the contour image (about the plot's size on screen)."""
+CONTOUR_LEVELS = 14
+CONTOUR_COLOR = "#56657A"
 
 
-def _png(r: int, g: int, b: int, a: int) -> bytes:
-    """A 1x1 RGBA PNG (the click overlay; alpha 1/255 so it is invisible but hit)."""
+def png(rgba: np.ndarray) -> bytes:
+    """``(h, w, 4)`` uint8 RGBA, row 0 at the top, as PNG bytes (numpy and zlib only)."""
+    rgba = np.ascontiguousarray(rgba, dtype=np.uint8)
+    h, w = rgba.shape[:2]
+
     def chunk(kind, data):
         return struct.pack(">I", len(data)) + kind + data + struct.pack(
             ">I", zlib.crc32(kind + data) & 0xFFFFFFFF)
-    ihdr = struct.pack(">IIBBBBB", 1, 1, 8, 6, 0, 0, 0)
-    raw = zlib.compress(bytes([0, r, g, b, a]))
+    ihdr = struct.pack(">IIBBBBB", w, h, 8, 6, 0, 0, 0)
+    rows = np.concatenate([np.zeros((h, 1), np.uint8), rgba.reshape(h, 4 * w)], axis=1)
+    raw = zlib.compress(rows.tobytes(), 6)
     return b"\x89PNG\r\n\x1a\n" + chunk(b"IHDR", ihdr) + chunk(b"IDAT", raw) + chunk(b"IEND", b"")
+
+
+def _png(r: int, g: int, b: int, a: int) -> bytes:
+    """A 1x1 RGBA PNG (alpha 1/255: invisible but hit by a click)."""
+    return png(np.array([[[r, g, b, a]]], dtype=np.uint8))
+
+
+def contour_image(C: np.ndarray, n_levels: int = CONTOUR_LEVELS,
+                  color: str = CONTOUR_COLOR, opacity: float = 0.6) -> np.ndarray:
+    r"""``(n, m, 4)`` RGBA of the contours of ``C`` (``C[i, j]`` at row ``i`` = y,
+    increasing upwards): the same ``n_levels`` evenly spaced levels as
+    :func:`~descentlab.widgets.ui.figures.contour_path`, a pixel drawn where a level lies
+    between it and its right or upper neighbour; elsewhere white at alpha 1/255
+    (invisible, but a click on it is reported).  One static image instead of a vector
+    path of thousands of segments that the browser re-rasterised whenever a trajectory
+    over it moved."""
+    C = np.asarray(C, dtype=np.float64)
+    out = np.zeros(C.shape + (4,), dtype=np.uint8)
+    out[...] = (255, 255, 255, 1)
+    lo, hi = float(np.nanmin(C)), float(np.nanmax(C))
+    if not hi > lo:
+        return out[::-1]
+    band = np.digitize(C, np.linspace(lo, hi, n_levels + 2)[1:-1])
+    edge = np.zeros(C.shape, dtype=bool)
+    edge[:, 1:] |= band[:, 1:] != band[:, :-1]
+    edge[1:, :] |= band[1:, :] != band[:-1, :]
+    rgb = [int(color[i:i + 2], 16) for i in (1, 3, 5)]
+    out[edge] = (*rgb, round(255 * opacity))
+    return out[::-1]                           # image rows run top (y max) to bottom
 
 
 def surface_color(problem, Z: np.ndarray) -> tuple[np.ndarray, str]:
@@ -84,8 +114,8 @@ class SurfaceChart:
         sc = {"x": self.sx, "y": self.sy}
         self.heat = bq.HeatMap(x=np.array([0.0, 1.0]), y=np.array([0.0, 1.0]),
                                color=np.zeros((2, 2)), scales={**sc, "color": self.sc})
-        self.contours = bq.Lines(x=EMPTY, y=EMPTY, scales=sc,
-                                 colors=["#56657A"], stroke_width=1, opacities=[0.6])
+        self.contours = bq.Image(image=W.Image(value=_png(255, 255, 255, 0), format="png"),
+                                 scales=sc, x=np.array([0.0, 1.0]), y=np.array([0.0, 1.0]))
         self.paths = bq.Lines(x=EMPTY, y=EMPTY, scales=sc, stroke_width=2.5)
         self.points = bq.Scatter(x=np.zeros(0), y=np.zeros(0), scales=sc, default_size=90,
                                  stroke="white", stroke_width=1.5)
@@ -143,7 +173,8 @@ class SurfaceChart:
     def _surface(self, problem, n: int = GRID_N) -> None:
         xs, ys, Z = problems.grid(problem, n)
         C, label = surface_color(problem, Z)
-        cx, cy = contour_path(xs, ys, C)
+        _, _, Zi = problems.grid(problem, IMAGE_N)
+        contours = png(contour_image(surface_color(problem, Zi)[0]))
         (x0, x1), (y0, y1) = problem.domain
         self.surface = (problem.name, tuple(sorted(problem.params.items())))
         self.span = np.array([x1 - x0, y1 - y0])
@@ -153,7 +184,9 @@ class SurfaceChart:
             self.sy.min, self.sy.max = float(y0), float(y1)
         with self.heat.hold_sync():
             self.heat.x, self.heat.y, self.heat.color = xs, ys, C
-        set_lines(self.contours, cx, cy)
+        with self.contours.hold_sync():
+            self.contours.image.value = contours
+            self.contours.x, self.contours.y = np.array([x0, x1]), np.array([y0, y1])
         with self.minima.hold_sync():
             m = problem.minima
             self.minima.x, self.minima.y = m[:, 0], m[:, 1]

@@ -373,16 +373,20 @@ class SeriesChart:
         if self.key is not None:
             self.key.show(colors, labels, key_title, ramp)
 
-    def show(self, x, y) -> None:
+    def show(self, x, y, fixed: bool = False) -> None:
         """Lines through :func:`drawable` (empty when nothing is finite), the y domain
-        pinned where the data cannot define it (:func:`with_domain`)."""
+        pinned where the data cannot define it (:func:`with_domain`) -- unless the caller
+        ``fixed`` the y domain itself (to one that holds the data)."""
         xy = drawable(x, y, positive=self.sy is self.log)
 
         def send():
             with self.lines.hold_sync():
                 self.lines.x, self.lines.y = (EMPTY, EMPTY) if xy is None else xy
 
-        with_domain(self.sy, None if xy is None else xy[1], send)
+        if fixed:
+            send()
+        else:
+            with_domain(self.sy, None if xy is None else xy[1], send)
 
     def mark_events(self, steps) -> None:
         """Dashed vertical rules at ``steps`` (live changes); none when empty."""

@@ -156,3 +156,18 @@ def test_a_scene_is_applied_once_from_the_picker_and_from_code(toy):
     assert len(calls) == 1 and toy.scene == "short" and toy.model.limit == 5
     toy.apply_scene("short")
     assert len(calls) == 2 and toy._scene_menu.value == "short"
+
+
+async def test_panels_are_redrawn_less_often_while_playing_and_at_once_on_pause(toy):
+    panel = toy.panels["p"]
+    assert toy._panels_later.interval == 0.25
+    toy.player.fps = 40
+    before = len(panel.views)
+    toy.player.play()
+    assert toy._panels_later.interval == 1.0
+    await asyncio.sleep(0.8)
+    assert toy.session.step > 10
+    assert len(panel.views) - before <= 2   # the first frame, then at most once a second
+    toy.player.pause()
+    assert toy._panels_later.interval == 0.25
+    assert panel.views[-1].step == toy.session.step == toy.shown   # pause: up to date
