@@ -35,6 +35,10 @@ from descentlab.widgets.ui.palette import SURFACE_COLORS
 __all__ = ["SurfaceChart", "surface_color", "contour_image", "png", "VECTOR_LABELS",
            "VECTOR_COLORS", "GRID_N", "IMAGE_N"]
 
+AXES = {"": ("θ₁ = x", "θ₂ = y"),
+        "tanh_net": ("a: θ* at +1, its unit-swapped twin at −1", "b: the output bias")}
+"""Axis titles by surface (a plane through a network's parameters has its own)."""
+
 VECTOR_LABELS = ("−∇L (direction)", "update u (last step taken)",
                  "next update (the optimizer's)")
 VECTOR_COLORS = ("#000000", "#D55E00", "#0072B2")
@@ -128,12 +132,13 @@ class SurfaceChart:
         self.overlay = bq.Image(image=W.Image(value=_png(255, 255, 255, 1), format="png"),
                                 scales=sc, x=np.array([0.0, 1.0]), y=np.array([0.0, 1.0]))
         self.overlay.on_element_click(self._clicked)
+        self.ax, self.ay = axis(self.sx, AXES[""][0]), axis(self.sy, AXES[""][1], side="left")
         self.cbar = bq.ColorAxis(scale=self.sc, side="right", label="",
                                  tick_style={"font-size": "13px"})
         self.figure = figure(
             [self.heat, self.contours, self.paths, self.minima, self.start, self.vectors,
              self.points, self.overlay],
-            [axis(self.sx, "θ₁ = x"), axis(self.sy, "θ₂ = y", side="left"), self.cbar],
+            [self.ax, self.ay, self.cbar],
             width=width, height=height, margin={"right": 90}, padding_x=0, padding_y=0)
         self.key = Key(width="190px")
         arrows = "".join(
@@ -192,8 +197,9 @@ class SurfaceChart:
             self.minima.x, self.minima.y = m[:, 0], m[:, 1]
         with self.overlay.hold_sync():
             self.overlay.x, self.overlay.y = np.array([x0, x1]), np.array([y0, y1])
-        self.cbar.label = label
-        self.figure.title = problem.name.replace("_", " ")
+        # the colour's meaning in the title: as the colour bar's own label it was clipped
+        self.figure.title = f"{problem.name.replace('_', ' ')} · colour: {label}"
+        self.ax.label, self.ay.label = AXES.get(problem.name, AXES[""])
 
     # ---- per frame
 

@@ -25,7 +25,8 @@ def test_every_surface_app_opens_on_the_network_plane():
         assert (chart.sx.min, chart.sx.max, chart.sy.min, chart.sy.max) == (-2.5, 2.5, -1.5, 1.5)
         np.testing.assert_array_equal(chart.minima.x, [-1.0, 1.0])
         np.testing.assert_array_equal(chart.minima.y, [0.0, 0.0])
-        assert chart.figure.title == "tanh net"
+        assert chart.figure.title == "tanh net · colour: log₁₀(L − L_min)"
+        assert chart.ax.label.startswith("a: θ* at +1") and chart.ay.label == "b: the output bias"
         lab.frame(5)
         h = lab.session.history                                  # the runs move on it
         np.testing.assert_array_equal(h.loss[:6], p.loss(h.params[:6].reshape(-1, 2))
