@@ -42,7 +42,6 @@ from descentlab.widgets.ui.figures import (
     Key,
     SeriesChart,
     axis,
-    drawable,
     figure,
     finite_or_nan,
     pad_rows,
@@ -268,18 +267,12 @@ class WeightTraces:
     key names the :data:`TOP_FEATURES` largest, ``#i`` the feature's number and its name."""
 
     def __init__(self, **size):
-        self.sx, self.sy = bq.LinearScale(), bq.LinearScale()
-        sc = {"x": self.sx, "y": self.sy}
-        self.lines = bq.Lines(x=EMPTY, y=EMPTY, scales=sc, stroke_width=2)
-        self.events = bq.Lines(x=EMPTY, y=EMPTY,
-                               scales={"x": self.sx, "y": bq.LinearScale(min=0.0, max=1.0)},
-                               colors=["#555555"], line_style="dashed", stroke_width=1.5)
-        self.figure = figure([self.lines, self.events],
-                             [axis(self.sx, "iteration t"),
-                              axis(self.sy, "weight wᵢ", side="left")],
-                             "weights", **{"width": "420px", **size})
-        self.key = Key(width="185px")
-        self.widget = W.HBox([self.figure, self.key.widget])
+        self.series = SeriesChart("weights", "iteration t", "weight wᵢ",
+                                  **{"width": "420px", **size})
+        self.lines, self.figure, self.key = (self.series.lines, self.series.figure,
+                                             self.series.key)
+        self.lines.stroke_width = 2
+        self.widget = self.series.widget
         self.features: tuple = ()
         self.labels: tuple = ()
         self.ramp = rank_colors(1)
@@ -297,23 +290,14 @@ class WeightTraces:
         r = view.selected
         w = view.params[r, :F]
         ranks = weight_ranks(w)
-        y = finite_or_nan(view.path[r, :, :F].T)               # (F, n)
-        with self.lines.hold_sync():
-            xy = drawable(view.steps, y)       # never a line ending on NaN (console errors)
-            self.lines.x, self.lines.y = (EMPTY, EMPTY) if xy is None else xy
-            if tuple(ranks) != self._ranks:
-                self._ranks = tuple(ranks)
-                self.lines.colors = [self.ramp[k] for k in ranks]
+        self.series.show(view.steps, view.path[r, :, :F].T)     # (F, n) lines
+        if tuple(ranks) != self._ranks:
+            self._ranks = tuple(ranks)
+            self.lines.colors = [self.ramp[k] for k in ranks]
         title = f"the {F} weights of {self.labels[r]}" if r < len(self.labels) else ""
         if title != self._title:
             self._title = self.figure.title = title
-        steps = np.asarray(view.event_steps, dtype=np.float64)
-        with self.events.hold_sync():
-            if steps.size:
-                self.events.x = np.repeat(steps[:, None], 2, axis=1)
-                self.events.y = np.tile([0.0, 1.0], (len(steps), 1))
-            else:
-                self.events.x = self.events.y = EMPTY
+        self.series.mark_events(view.event_steps)
         if not np.ptp(np.nan_to_num(np.abs(w))) > 0:     # all equal (the start): no order
             self.key.show([], [], f"all {F} weights are {num(abs(w[0]), 3)} at t = "
                           f"{view.step}" if F and np.isfinite(w[0]) else "no weights")

@@ -19,7 +19,7 @@ import traitlets as T
 
 from descentlab.engine import data
 from descentlab.widgets.core.lab import Lab, Layout, Scene
-from descentlab.widgets.ui.controls import BOX, STYLE, Field, button, field
+from descentlab.widgets.ui.controls import BOX, STYLE, Field, button, field, on_edit
 from descentlab.widgets.ui.upload import upload_field
 
 from . import build as B
@@ -58,19 +58,8 @@ class ModelsLab(Lab):
         """A dropdown (or checkbox) whose options follow the config: a rejected choice
         shows its message beneath it and the control snaps back."""
         box = Field(widget)
-
-        def push(change):
-            if self._syncing:
-                return
-            try:
-                setattr(self.model, name, change["new"])
-            except (T.TraitError, ValueError) as err:
-                box.errors.show(str(err))
-                self._sync()
-            else:
-                box.errors.clear()
-
-        widget.observe(push, "value")
+        on_edit(widget, lambda v: setattr(self.model, name, v), box.errors, self._sync,
+                lambda: self._syncing)
         return box
 
     def _make_controls(self) -> None:

@@ -22,7 +22,7 @@ import traitlets as T
 
 from descentlab.engine import kinds, problems
 from descentlab.widgets.core.lab import Lab, Layout, Scene
-from descentlab.widgets.ui.controls import BOX, STYLE, Field, field
+from descentlab.widgets.ui.controls import BOX, STYLE, Field, field, on_edit
 from descentlab.widgets.ui.format import num, shown_value
 from descentlab.widgets.ui.palette import ramp_colors
 from descentlab.widgets.ui.parse import parse_ints
@@ -407,7 +407,9 @@ class ParamField(Field):
         super().__init__(control)
         self._busy = False
         self.refresh()
-        control.observe(self._pushed, "value")
+        on_edit(control, self._pushed, self.errors, self.refresh,
+                lambda: self._busy or self.model.schedule != self.schedule,
+                (T.TraitError, ValueError, TypeError))
 
     def current(self):
         values = dict(describe(self.model.config()).values)
@@ -428,17 +430,9 @@ class ParamField(Field):
         finally:
             self._busy = False
 
-    def _pushed(self, change) -> None:
-        if self._busy or self.model.schedule != self.schedule:
-            return
-        try:
-            value = self.convert(change["new"])
-            self.model.schedule_params = {**self.model.schedule_params, self.name: value}
-        except (T.TraitError, ValueError, TypeError) as err:
-            self.errors.show(str(err))
-            self.refresh()
-        else:
-            self.errors.clear()
+    def _pushed(self, value) -> None:
+        self.model.schedule_params = {**self.model.schedule_params,
+                                      self.name: self.convert(value)}
 
 
 def _plain(sym: str) -> str:

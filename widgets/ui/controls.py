@@ -17,7 +17,8 @@ import traitlets as T
 
 from .format import shown_value
 
-__all__ = ["ErrorLine", "Field", "StatusLine", "bind", "field", "button", "BOX", "STYLE"]
+__all__ = ["ErrorLine", "Field", "StatusLine", "bind", "field", "on_edit", "button", "BOX",
+           "STYLE"]
 
 STYLE = {"description_width": "120px"}
 BOX = W.Layout(width="290px")
@@ -59,6 +60,28 @@ class StatusLine:
                 for m in messages)
 
 
+def on_edit(widget: W.ValueWidget, apply: Callable, errors: ErrorLine,
+            snap_back: Callable[[], object], skip: Callable[[], bool] = lambda: False,
+            refused: tuple = (T.TraitError, ValueError)) -> None:
+    """A person's edit of ``widget.value`` goes through ``apply(value)``; when that raises
+    one of ``refused`` its message shows on ``errors`` and ``snap_back()`` puts the last
+    good value back in the control, otherwise ``errors`` clears.  ``skip()`` True: the
+    change came from the lab itself (showing the model), not from a person."""
+
+    def push(change):
+        if skip():
+            return
+        try:
+            apply(change["new"])
+        except refused as err:
+            errors.show(str(err))
+            snap_back()
+        else:
+            errors.clear()
+
+    widget.observe(push, "value")
+
+
 def bind(widget: W.ValueWidget, model: T.HasTraits, name: str, errors: ErrorLine,
          to_model: Callable = lambda v: v, from_model: Callable = shown_value
          ) -> W.ValueWidget:
@@ -79,23 +102,13 @@ def bind(widget: W.ValueWidget, model: T.HasTraits, name: str, errors: ErrorLine
         finally:
             guard["busy"] = False
 
-    def push(change):
-        if guard["busy"]:
-            return
-        try:
-            setattr(model, name, to_model(change["new"]))
-        except (T.TraitError, ValueError) as err:
-            errors.show(str(err))
-            show(getattr(model, name))           # the control snaps back
-        else:
-            errors.clear()
-
     def pull(change):
         if not guard["busy"]:
             show(change["new"])
 
     show(getattr(model, name))
-    widget.observe(push, "value")
+    on_edit(widget, lambda v: setattr(model, name, to_model(v)), errors,
+            lambda: show(getattr(model, name)), lambda: guard["busy"])
     model.observe(pull, name)
     return widget
 
