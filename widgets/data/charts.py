@@ -349,11 +349,10 @@ class EffectiveSteps:
         self._shown = None
 
     def draw(self, view) -> None:
-        eff = view.eff_lr
-        if eff is None:
+        if view.eff_lr is None:             # the session does not record step sizes
             return
         F = len(self.features)
-        eff = finite_or_nan(eff[:, :F])
+        eff = finite_or_nan(view.eff_lr[:, :F])
         eff = np.where(eff > 0, eff, np.nan)
         one = single_step(eff)
         per = np.flatnonzero(~one & np.isfinite(eff).any(axis=1))

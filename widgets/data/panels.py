@@ -144,8 +144,7 @@ class NoiseChart:
         set_range(self.sx, 1.0, float(max(style.n_train, 2)))
 
     def draw(self, view) -> None:
-        nv = view.noise
-        if nv is None:
+        if (nv := view.noise) is None:      # the view was built without the noise part
             return
         ok = np.flatnonzero(np.isfinite(nv.noise) & (nv.noise > 0))
         xy = drawable(nv.sizes, nv.curve, positive=True)
