@@ -49,8 +49,11 @@ def _surface_box(page):
 def _switch_surface(page, name: str) -> None:
     """Pick surface ``name`` and wait until the surface chart is titled with it."""
     _surface_box(page).select_option(name)
-    assert wait_until(lambda: name in page.locator(".bqplot .mainheading").all_text_contents(),
-                      timeout=60), f"the surface did not become {name}"
+    def titled() -> bool:   # "saddle · colour: log₁₀(L − L_min)"
+        return any(t.split(" · ")[0] == name.replace("_", " ")
+                   for t in page.locator(".bqplot .mainheading").all_text_contents())
+
+    assert wait_until(titled, timeout=60), f"the surface did not become {name}"
     page.wait_for_timeout(1500)
 
 
