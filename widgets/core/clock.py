@@ -65,7 +65,7 @@ class FrameClock(anywidget.AnyWidget):
     frame = T.Int(0).tag(sync=True)
     ack = T.Int(0).tag(sync=True)
 
-    def __init__(self, max_in_flight: int = 2, stale_after: float = 2.0,
+    def __init__(self, max_in_flight: int = 4, stale_after: float = 2.0,
                  clock: Callable[[], float] = time.monotonic, **kwargs):
         kwargs.setdefault("layout", W.Layout(display="none"))
         super().__init__(**kwargs)

@@ -97,6 +97,7 @@ class Player(T.HasTraits):
 
     async def _run(self) -> None:
         loop = asyncio.get_running_loop()
+        due = loop.time()           # when the next frame may start (the fps cap)
         try:
             while self.playing:
                 if self.clock is not None and not self.clock.ready():
@@ -109,6 +110,10 @@ class Player(T.HasTraits):
                     await asyncio.sleep(POLL)   # the browser is behind: draw nothing, step
                     continue                    # nothing (pause is read on every poll)
                 t0 = loop.time()
+                if t0 < due:                    # the browser kept up: wait out the cap
+                    await asyncio.sleep(due - t0)   # (waiting for it counted toward it)
+                    continue
+                due = t0 + 1.0 / self.fps
                 try:
                     more = self.tick()
                 except Exception as err:  # shown in the app's error line, never lost
@@ -122,7 +127,7 @@ class Player(T.HasTraits):
                     if self.on_stop is not None:
                         self.on_stop()
                     break
-                await asyncio.sleep(max(0.0, 1.0 / self.fps - (loop.time() - t0)))
+                await asyncio.sleep(0)          # let the acknowledgments in
         finally:
             if self._task is asyncio.current_task():
                 self._task = None
