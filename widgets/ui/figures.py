@@ -274,6 +274,24 @@ def arrow_path(tails, heads, span) -> tuple[np.ndarray, np.ndarray]:
     return pts[..., 0], pts[..., 1]
 
 
+def flat(lo: float, hi: float) -> bool:
+    """Values within 1% of each other: one value for an axis (its 3-digit tick labels
+    would all read the same)."""
+    return not hi - lo > 0.01 * max(abs(lo), abs(hi))
+
+
+def decades(y):
+    """``(lo, hi, ticks)``: whole decades holding the positive values of ``y`` (at least
+    one decade) and a tick at every decade (every k-th: at most 6), or None."""
+    y = np.asarray(y, dtype=np.float64)
+    y = y[np.isfinite(y) & (y > 0)]
+    if y.size == 0:
+        return None
+    a, b = int(np.floor(np.log10(y.min()))), int(np.ceil(np.log10(y.max())))
+    b = max(b, a + 1)
+    return 10.0 ** a, 10.0 ** b, 10.0 ** np.arange(a, b + 1, max(1, -(-(b - a) // 5)))
+
+
 def pin(scale, y) -> None:
     """``scale``'s domain from the data ``y``, except where bqplot cannot draw its axis:
     with no data (``y`` None: a log scale then takes [0, 1] and puts a tick at log 0) or one
@@ -284,7 +302,7 @@ def pin(scale, y) -> None:
         lo, hi = (1.0, 10.0) if log else (0.0, 1.0)
     else:
         lo, hi = float(np.nanmin(y)), float(np.nanmax(y))
-        if hi > lo:
+        if not flat(lo, hi):
             lo = hi = None
         elif log:                       # a decade each side: distinct tick labels
             lo, hi = lo / 10, lo * 10
@@ -300,7 +318,7 @@ def with_domain(scale, y, send) -> None:
     """``send()`` new data on ``scale`` whose values are ``y`` (None: nothing finite), the
     domain pinned BEFORE data that cannot define one and released AFTER data that can (so
     the scale never meets empty or one-valued data with a data-driven domain)."""
-    needs = y is None or not np.nanmax(y) > np.nanmin(y)
+    needs = y is None or flat(float(np.nanmin(y)), float(np.nanmax(y)))
     if needs:
         pin(scale, y)
     send()
@@ -354,6 +372,8 @@ class SeriesChart:
             self.sy = scale
         with self.ay.hold_sync():
             self.ay.scale = scale
+            if moved:
+                self.ay.tick_values = None      # decade ticks belong to the log scale
             if label is not None:
                 self.ay.label = label
             self.ay.tick_format = fmt or (LOG_TICKS if log else ".3g")
@@ -383,7 +403,17 @@ class SeriesChart:
             with self.lines.hold_sync():
                 self.lines.x, self.lines.y = (EMPTY, EMPTY) if xy is None else xy
 
-        if fixed:
+        span = decades(xy[1]) if xy is not None and self.sy is self.log and not fixed else None
+        if span is not None:          # log: whole decades, a tick at each (never 2.06, 4.05)
+            lo, hi, ticks = span
+            if (self.sy.min, self.sy.max) != (lo, hi):
+                with self.sy.hold_sync():
+                    self.sy.min, self.sy.max = lo, hi
+            if not (np.shape(self.ay.tick_values) == ticks.shape
+                    and np.all(np.asarray(self.ay.tick_values) == ticks)):
+                self.ay.tick_values = ticks
+            send()
+        elif fixed:
             send()
         else:
             with_domain(self.sy, None if xy is None else xy[1], send)

@@ -61,14 +61,23 @@ def test_the_y_axis_has_a_domain_it_can_tick(log):
     c.show(np.arange(2.0), np.full((2, 2), 0.5))                 # every run at one value
     assert c.sy.min < 0.5 < c.sy.max
     c.show(np.arange(2.0), np.array([[0.5, 0.25], [0.5, 0.1]]))
-    assert c.sy.min is None and c.sy.max is None                 # from the data again
+    if log:     # whole decades around the data, a tick at each decade
+        assert (c.sy.min, c.sy.max) == (0.1, 1.0) and list(c.ay.tick_values) == [0.1, 1.0]
+    else:
+        assert c.sy.min is None and c.sy.max is None             # from the data again
+    c.show(np.arange(2.0), np.array([[0.69314, 0.69316]]))       # within 1%: one value
+    assert c.sy.min < 0.69314 and c.sy.max > 0.69316
+    if not log:
+        assert c.sy.max - c.sy.min > 0.1                         # ticks that differ
 
 
 def test_a_live_log_switch_moves_the_axis_then_clears_then_moves_the_lines():
     c = SeriesChart("t", "step", "L", log=True)
     c.show(np.arange(3.0), np.array([[1.0, 0.1, 0.01]]))
+    assert list(c.ay.tick_values) == [0.01, 0.1, 1.0]
     c.set_log(False)
     assert c.ay.scale is c.lin and c.lines.scales["y"] is c.lin
+    assert c.ay.tick_values is None                              # no decade ticks on it
     assert c.lines.y.size == 0                                   # old data never on it
     assert (c.log.min, c.log.max) == (c.lin.min, c.lin.max) == (1.0, 10.0)
     c.show(np.arange(3.0), np.array([[-1.0, -2.0, -3.0]]))
