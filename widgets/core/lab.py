@@ -385,6 +385,7 @@ class Lab:
             right = [self.watch_tabs(tab, [n for _, n in tabs])]
         ctrl = self.column = W.VBox(self.controls(),
                                     layout=W.Layout(width="300px", min_width="300px"))
+        ctrl.add_class("descentlab-controls")    # projector mode widens it
         # the charts fill the column right of the controls and wrap inside it: what does
         # not fit beside the first chart goes under it, not under the controls
         charts = W.HBox([*left, *right], layout=W.Layout(

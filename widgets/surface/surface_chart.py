@@ -148,6 +148,7 @@ class SurfaceChart:
         self.arrows_key = W.HTML(f"<div style='font-size:13px;margin-top:10px'>"
                                  f"<b>arrows (inspected run)</b>{arrows}</div>",
                                  layout=W.Layout(width="190px"))
+        self.arrows_key.add_class("descentlab-key")
         self.widget = W.HBox([self.figure, W.VBox([self.key.widget, self.arrows_key])])
         self.surface = None
         self.span = np.ones(2)

@@ -93,6 +93,7 @@ class Key:
     def __init__(self, width: str = "160px"):
         self.widget = W.HTML(layout=W.Layout(width=width, min_width=width,
                                              overflow="hidden"))
+        self.widget.add_class("descentlab-key")    # projector mode enlarges it
         self._shown = None
 
     def show(self, colors, labels, title: str = "", ramp: tuple | None = None) -> None:
@@ -435,7 +436,8 @@ PROJECTOR_CSS = """<style>
 .descentlab-projector, .descentlab-projector .widget-label,
 .descentlab-projector .widget-html-content, .descentlab-projector .widget-readout,
 .descentlab-projector .widget-button, .descentlab-projector input,
-.descentlab-projector select, .descentlab-projector .lm-TabBar-tabLabel
+.descentlab-projector select, .descentlab-projector .lm-TabBar-tabLabel,
+.descentlab-projector .widget-toggle-button
   { font-size: 20px !important; }
 .descentlab-projector .widget-label { min-width: 8em; }
 .descentlab-projector .bqplot .tick text { font-size: 19px !important; }
@@ -443,6 +445,13 @@ PROJECTOR_CSS = """<style>
 .descentlab-projector .bqplot .mainheading { font-size: 24px !important; }
 .descentlab-projector .bqplot .curve .line { stroke-width: 4px !important; }
 .descentlab-projector .bqplot .dot { stroke-width: 2.5px !important; }
+.descentlab-projector .descentlab-key, .descentlab-projector .descentlab-key div
+  { font-size: 19px !important; }
+.descentlab-projector .descentlab-key { width: 250px !important; min-width: 250px !important; }
+.descentlab-projector .descentlab-controls
+  { width: 440px !important; min-width: 440px !important; }
+.descentlab-projector .descentlab-controls .widget-inline-hbox
+  { width: 430px !important; }
 </style>"""
 """What projector mode adds to the page: larger text, ticks and lines (CSS scoped to an
 app whose root has the class ``descentlab-projector``)."""
