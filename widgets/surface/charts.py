@@ -24,7 +24,15 @@ import ipywidgets as W
 import numpy as np
 
 from descentlab.widgets.core.decimate import display_indices
-from descentlab.widgets.ui.figures import EMPTY, Key, SeriesChart, axis, drawable, figure
+from descentlab.widgets.ui.figures import (
+    EMPTY,
+    Key,
+    SeriesChart,
+    axis,
+    decades,
+    drawable,
+    figure,
+)
 
 __all__ = ["Style", "LossChart", "SpeedBars", "TraceChart", "NormChart", "LrChart",
            "loss_gap", "TINY",
@@ -72,24 +80,18 @@ def frame_domain(y, log: bool) -> tuple[float | None, float | None]:
     range moves every frame re-lays every tick of its axis every frame (SVG text is the
     costliest thing a browser draws here); this one moves when the data leave it.
     ``(None, None)`` when nothing is finite (bqplot chooses)."""
+    if log:
+        span = decades(y)
+        return (None, None) if span is None else (float(span[0]), float(span[1]))
     y = np.asarray(y, dtype=np.float64)
-    y = y[np.isfinite(y) & (y > 0)] if log else y[np.isfinite(y)]
+    y = y[np.isfinite(y)]
     if y.size == 0:
         return None, None
     lo, hi = float(y.min()), float(y.max())
-    if log:
-        a, b = np.floor(np.log10(lo)), np.ceil(np.log10(hi))
-        return float(10.0 ** a), float(10.0 ** max(b, a + 1))
     span = hi - lo if hi > lo else max(abs(hi), 1.0)
     step = nice_ceil(span / 5, least=0.0) or 1.0     # about 5 ticks
     a, b = np.floor(lo / step) * step, np.ceil(hi / step) * step
     return float(a), float(b if b > a else a + step)
-
-
-def _same_ticks(a, b) -> bool:
-    if a is None or b is None:
-        return a is None and b is None
-    return np.shape(a) == np.shape(b) and bool(np.all(np.asarray(a) == np.asarray(b)))
 
 
 class _Series:
@@ -130,12 +132,8 @@ class _Series:
             self.series.sx.min, self.series.sx.max = 0.0, nice_ceil(last)
         with self.series.sy.hold_sync():
             self.series.sy.min, self.series.sy.max = lo, hi
-        ticks = None
-        if log and lo is not None:                       # one tick per decade (at most 6)
-            a, b = int(round(np.log10(lo))), int(round(np.log10(hi)))
-            ticks = 10.0 ** np.arange(a, b + 1, max(1, -(-(b - a) // 5)))
-        if not _same_ticks(self.series.ay.tick_values, ticks):
-            self.series.ay.tick_values = ticks
+        # log: one tick per decade (at most 6), as SeriesChart's own log axis
+        self.series.set_ticks(decades([lo, hi])[2] if log and lo is not None else None)
         return lo is not None
 
 

@@ -30,8 +30,8 @@ from .format import num
 
 __all__ = ["Chart", "Key", "SeriesChart", "figure", "axis", "at_least_two", "pad_rows",
            "contour_path", "zero_contour", "arrow_path", "finite_or_nan", "log_color",
-           "project", "PROJECTOR_CSS", "TICKS", "TITLE", "ChartTabs", "anchored",
-           "drawable", "set_lines", "EMPTY", "pin", "with_domain"]
+           "project", "PROJECTOR_CSS", "TICKS", "TITLE", "ChartTabs",
+           "drawable", "set_lines", "EMPTY", "pin", "with_domain", "flat", "decades"]
 
 TICKS = {"font-size": "14px"}
 EMPTY = np.zeros(0)
@@ -149,17 +149,6 @@ def log_color(Z) -> np.ndarray:
     Z = np.where(finite, Z, Z[finite].max() if finite.any() else 0.0)
     lo = Z.min()
     return np.log10(Z - lo + max(1e-6 * (Z.max() - lo), 1e-12))
-
-
-def anchored(y: np.ndarray) -> np.ndarray:
-    """``(L, n)`` lines where a line with no finite point gets one, at its first x and the
-    smallest value shown: a single point draws nothing (zero length) and moves no scale,
-    whereas an all-NaN line makes bqplot write ``d="null"`` (a console error)."""
-    empty = ~np.isfinite(y).any(axis=1)
-    if empty.any():
-        y = y.copy()
-        y[empty, 0] = np.nanmin(y)
-    return y
 
 
 def drawable(x, y, positive: bool = False):
@@ -410,14 +399,22 @@ class SeriesChart:
             if (self.sy.min, self.sy.max) != (lo, hi):
                 with self.sy.hold_sync():
                     self.sy.min, self.sy.max = lo, hi
-            if not (np.shape(self.ay.tick_values) == ticks.shape
-                    and np.all(np.asarray(self.ay.tick_values) == ticks)):
-                self.ay.tick_values = ticks
+            self.set_ticks(ticks)
             send()
         elif fixed:
             send()
         else:
             with_domain(self.sy, None if xy is None else xy[1], send)
+
+    def set_ticks(self, ticks) -> None:
+        """The y axis ticks at ``ticks`` (None: the scale's own), sent only when they
+        change (a new tick list re-lays the axis)."""
+        now = self.ay.tick_values
+        same = (now is None and ticks is None) or (
+            now is not None and ticks is not None and np.shape(now) == np.shape(ticks)
+            and bool(np.all(np.asarray(now) == np.asarray(ticks))))
+        if not same:
+            self.ay.tick_values = ticks
 
     def mark_events(self, steps) -> None:
         """Dashed vertical rules at ``steps`` (live changes); none when empty."""
