@@ -85,6 +85,11 @@ def _settings(c):
     # kernel's idle message); a kernel that hangs after replying holds its page 120 s
     # before it is served incomplete.
     c.VoilaExecutor.iopub_timeout = 120
+    # The same crowd can keep a new kernel from answering its first kernel_info request
+    # within nbclient's 60 s (ten cold starts at once while the pool refills, on 2 loaded
+    # cores). Wait up to 180 s. Trade: a kernel that never starts holds its page 180 s
+    # before the page says so (patch ``_render_or_explain`` below).
+    c.VoilaExecutor.startup_timeout = 180
 
     # Kernels talk to the server over Unix sockets in Voilà's private connection directory,
     # not TCP ports on 127.0.0.1: starting the pool starts 9 kernels at once, and TCP
@@ -260,8 +265,60 @@ def _traceback_replacement(on_error):
     return fixed
 
 
+_FAILED = (
+    '<div class="descentlab-failed" role="alert" style="font:16px sans-serif;'
+    'padding:1em;border-left:4px solid #c0392b;background:#fdf2f0">'
+    "<b>This app could not start: {reason}.</b> Reload the page to try again.</div>\n"
+    # The page's cells sit in a hidden container behind a spinner until the frontend,
+    # loaded by the template's footer, shows them; that footer is never sent now.
+    "<script>document.getElementById('loading')?.remove();"
+    "document.getElementById('rendered_cells')?.style.removeProperty('display');</script>\n"
+)
+
+
+def _failure_reason(err: BaseException) -> str:
+    """The cause a visitor can act on, without paths or tracebacks."""
+    text = str(err)
+    if isinstance(err, RuntimeError) and "didn't respond" in text:
+        return "its kernel did not answer in time (the server is overloaded)"
+    if isinstance(err, TimeoutError):
+        return "the notebook took too long to run (the server is overloaded)"
+    return "an error at the server (details are in the server log)"
+
+
+def _render_or_explain(generate_content_generator):
+    """A page whose rendering fails says so and ends.
+
+    Voilà (0.5.8) renders a page without a pooled kernel in a task that feeds a queue
+    (``VoilaHandler.get_generator``'s ``put_html``); when the task raises, e.g. nbclient's
+    ``RuntimeError("Kernel didn't respond in 60 seconds")`` on a crowded machine, the
+    exception is lost with the task, the queue never gets its end marker and the handler
+    sends heartbeats forever: the visitor's page never finishes and never shows its app.
+    Here the rendering generator catches the failure, logs it in full, and yields a short
+    message with the cause instead (and reveals it), so the page ends; the pooled path
+    gets the same. The kernel, if it started late, has no connection and is culled."""
+    import html as _html
+
+    def make(self, kernel_id=None, kernel_future=None):
+        inner = generate_content_generator(self, kernel_id, kernel_future)
+
+        async def guarded():
+            try:
+                async for item in inner:
+                    yield item
+            except Exception as err:  # noqa: BLE001  (every cause ends the page the same way)
+                self.log.error("rendering %s failed (kernel %s)", self.notebook_path,
+                               kernel_id, exc_info=err)
+                yield _FAILED.format(reason=_html.escape(_failure_reason(err))), {}
+
+        return guarded()
+
+    return make
+
+
 def _apply_patches():
     import voila.handler
+    import voila.notebook_renderer
     import voila.tornado.kernel_websocket_handler as kws
     from jupyter_server.services.kernels.connection.channels import (
         ZMQChannelsWebsocketConnection,
@@ -275,6 +332,8 @@ def _apply_patches():
     _patch(KernelWebsocketHandler, "pre_get", _v1_only)
     _patch(kws, "read_header_from_binary_message", _bounded_header)
     _patch(ZMQChannelsWebsocketConnection, "_on_error", _traceback_replacement)
+    _patch(voila.notebook_renderer.NotebookRenderer, "generate_content_generator",
+           _render_or_explain)
 
 
 

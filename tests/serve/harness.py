@@ -154,3 +154,17 @@ def step_of(page) -> int:
             if digits:
                 return int(digits[0])
     return -1
+
+
+def describe(page, server=None, log_start: int = 0) -> str:
+    """What a page that did not render shows, for a failure message: its URL, the first
+    lines of its text, its console, and the server log written since ``log_start``."""
+    try:
+        text = page.evaluate("() => document.body ? document.body.innerText : ''")
+    except Exception as e:  # noqa: BLE001  (a crashed page is itself the finding)
+        text = f"<page unreadable: {e}>"
+    lines = [f"url: {page.url}", "text: " + " | ".join(text.split("\n")[:12])[:600],
+             "console: " + repr(page.console[-8:])[:1200]]
+    if server is not None:
+        lines.append("server log:\n" + server.log_text()[log_start:][-3000:])
+    return "\n".join(lines)

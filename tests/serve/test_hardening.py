@@ -193,11 +193,12 @@ def test_configuration_values():
             "c = L('voila.py', path=sys.argv[1]).load_config(); m = c.MappingKernelManager; "
             "print(m.cull_idle_timeout, m.cull_interval, m.buffer_offline_messages, "
             "m.allow_tracebacks, c.Voila.tornado_settings['allow_remote_access'], "
-            "c.VoilaConfiguration.preheat_kernel)")
+            "c.VoilaConfiguration.preheat_kernel, c.VoilaExecutor.startup_timeout)")
     r = subprocess.run([sys.executable, "-c", code, str(ROOT)], cwd="/", capture_output=True,
                        text=True, timeout=60)
-    timeout, interval, buffering, tracebacks, remote, preheat = r.stdout.split()
+    timeout, interval, buffering, tracebacks, remote, preheat, startup = r.stdout.split()
     assert 300 <= int(timeout) <= 600 and int(interval) == 60
+    assert int(startup) >= 120  # nbclient's 60 s failed ten cold starts on a loaded CI machine
     assert (buffering, tracebacks, remote, preheat) == ("False", "False", "False", "True")
 
 

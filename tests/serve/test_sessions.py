@@ -5,7 +5,7 @@ memory stops growing, within 120 s. Loopback only; every wait is bounded."""
 
 import time
 
-from serve.harness import FIGURE, open_page, step_of, wait_until
+from serve.harness import FIGURE, describe, open_page, step_of, wait_until
 
 SESSIONS = 10
 RENDER_BUDGET = 420.0  # seconds for all ten pages to show their first figure
@@ -23,10 +23,14 @@ def test_ten_race_sessions_render_play_and_leave_nothing_behind(server, browser)
         # One bounded budget for all ten cold starts: on CI's 2 cores ten kernels run the
         # notebook while the other test worker drives its own browser.
         deadline = time.monotonic() + RENDER_BUDGET
-        for pg in pages:
+        for i, pg in enumerate(pages):
             left = max(deadline - time.monotonic(), 5.0)
-            pg.wait_for_selector(FIGURE, timeout=1000 * left)
-            pg.wait_for_selector("button:has-text('play')", timeout=60_000)
+            try:
+                pg.wait_for_selector(FIGURE, timeout=1000 * left)
+                pg.wait_for_selector("button:has-text('play')", timeout=60_000)
+            except Exception as e:
+                raise AssertionError(f"session {i} did not render:\n"
+                                     f"{describe(pg, server, log_start)}") from e
         assert len(server.kernels()) >= idle + SESSIONS - 1  # one came from the pool
         start = [step_of(pg) for pg in pages]
         for pg in pages:
