@@ -27,9 +27,22 @@ import traitlets as T
 
 from .timing import running_loop
 
-__all__ = ["Player"]
+__all__ = ["Player", "next_due"]
 
 POLL = 0.004  # seconds between looks at the clock while the browser catches up
+CATCH_UP = 8  # periods a frame may start late and still be made up by the next ones
+
+
+def next_due(due: float, start: float, period: float) -> float:
+    """When the frame after one due at ``due`` and started at ``start`` may start.
+
+    Frames start on a fixed grid of ``period``: a sleep that wakes late does not push
+    every later frame back (counting the next frame from the late start drew 27.5
+    frames/s at a cap of 30), and a frame held up to ``CATCH_UP`` periods (waiting for
+    the browser's acknowledgments) is made up by the next ones, started as soon as the
+    clock allows.  A frame later than that (the browser or the kernel fell well behind)
+    restarts the grid from its start instead of catching up in a long burst."""
+    return due + period if start - due < CATCH_UP * period else start + period
 
 
 class Player(T.HasTraits):
@@ -113,7 +126,7 @@ class Player(T.HasTraits):
                 if t0 < due:                    # the browser kept up: wait out the cap
                     await asyncio.sleep(due - t0)   # (waiting for it counted toward it)
                     continue
-                due = t0 + 1.0 / self.fps
+                due = next_due(due, t0, 1.0 / self.fps)
                 try:
                     more = self.tick()
                 except Exception as err:  # shown in the app's error line, never lost
