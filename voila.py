@@ -153,8 +153,68 @@ _CDN_LINK = re.compile(r'<link[^>]*href="https?://[^"]*"[^>]*>\s*'
                        r'|<script[^>]*src="https?://[^"]*"[^>]*>\s*</script>\s*')
 
 
+_MARKDOWN_DIV = 'class="jp-RenderedHTMLCommon jp-RenderedMarkdown jp-MarkdownOutput '
+_DEFERRED = "mathjax_ignore descentlab-deferred-math "
+# Typesets the page's markdown once the app has drawn: one cell per macrotask, so the
+# app stays responsive meanwhile. The typesetter is the page's own (JupyterLab's MathJax 3,
+# the rendermime registry's latexTypesetter); Voilà's application exposes its plugin
+# registry as window.jupyterapp.pluginRegistry, whose activated services are searched
+# for it. If no typesetter appears within 60 s the cells are released unchanged.
+_DEFER_MATH_JS = """<script>
+(() => {
+  const t0 = Date.now();
+  const widgetOutputs = [...document.querySelectorAll(
+    'script[type="application/vnd.voila.cell-output+json"]')].some(
+    (s) => s.textContent.includes('widget-view'));
+  let seenWidget = 0;
+  const typesetter = () => {
+    const plugins = window.jupyterapp?.pluginRegistry?._plugins;
+    for (const p of plugins?.values?.() ?? []) {
+      const t = p.service?.latexTypesetter;
+      if (t && typeof t.typeset === 'function') return t;
+    }
+    return null;
+  };
+  const appDrawn = () => {
+    if (!widgetOutputs || document.querySelector('.bqplot, svg.svg-figure')) return true;
+    if (!seenWidget && document.querySelector('.jupyter-widgets')) seenWidget = Date.now();
+    return (seenWidget && Date.now() - seenWidget > 1000) || Date.now() - t0 > 8000;
+  };
+  const release = (ts) => {
+    const cells = [...document.querySelectorAll('.descentlab-deferred-math')];
+    const next = () => {
+      const el = cells.shift();
+      if (!el) return;
+      el.classList.remove('mathjax_ignore', 'descentlab-deferred-math');
+      if (ts) ts.typeset(el);
+      setTimeout(next, 0);
+    };
+    next();
+  };
+  const wait = () => {
+    const ts = typesetter();
+    if (ts && appDrawn()) return release(ts);
+    if (Date.now() - t0 > 60000) return release(null);
+    setTimeout(wait, 50);
+  };
+  wait();
+})();
+</script>
+"""
+
+
+def _defer_math(html: str) -> str:
+    """Mark each markdown cell for MathJax to skip at start (see ``_local_page``) and add
+    the script that typesets them later, before the page's end."""
+    if _MARKDOWN_DIV in html:
+        html = html.replace(_MARKDOWN_DIV, _MARKDOWN_DIV + _DEFERRED)
+    if "</html>" in html:
+        html = html.replace("</html>", _DEFER_MATH_JS + "</html>", 1)
+    return html
+
+
 def _local_page(get_generator):
-    """Two fixes on every rendered page (standalone and server extension):
+    """Three fixes on every rendered page (standalone and server extension):
 
     - Voilà's lab template links Font Awesome from cdn.jsdelivr.net, so offline the
       icons fail and every visit tells a CDN about it. voila-style.js, served by this
@@ -166,12 +226,20 @@ def _local_page(get_generator):
       Voilà page never sets that cookie, so the POST is refused ("'_xsrf' argument
       missing from POST") and every visit leaks its kernel (voila-dashboards/voila#1458).
       Reading ``self.xsrf_token`` sets the cookie before the first byte is sent.
+    - When the page starts, Voilà's frontend typesets every markdown cell with MathJax,
+      synchronously, before it renders any cell output: on the race's page (about 170
+      formulas in the derivations) that held the main thread about 1.5 s before the app
+      could draw. The markdown cells carry ``mathjax_ignore`` at start and are typeset
+      after the app has drawn, one cell per task (``_DEFER_MATH_JS``). Trade: for about
+      a second after the app appears, the derivations show their TeX source.
     """
 
     async def gen(self, path=None):
         self.xsrf_token  # noqa: B018  (the property sets the _xsrf cookie)
         async for html in get_generator(self, path=path):
-            yield _CDN_LINK.sub("", html) if "://" in html else html
+            if "://" in html:
+                html = _CDN_LINK.sub("", html)
+            yield _defer_math(html)
 
     return gen
 

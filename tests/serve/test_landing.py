@@ -58,3 +58,31 @@ def test_no_version_warnings_with_the_pinned_packages(server, page):
     time.sleep(1)
     warnings = [t for _, t in page.console if "version" in t and "shared" in t]
     assert warnings == []
+
+
+def test_the_derivations_are_typeset_after_the_app_draws(server, page):
+    """Markdown cells reach the page marked for MathJax to skip (Voilà's start-up typeset
+    held the main thread ~1.5 s before the race could draw), and every formula is typeset
+    once the app has drawn: as many as MathJax finds in the notebook's markdown, no TeX
+    source left, no console error."""
+    import json
+
+    from serve.kernelws import render
+
+    html, _ = render(server.url, "race.ipynb")
+    cells = html.count('jp-MarkdownOutput mathjax_ignore descentlab-deferred-math')
+    markdown = [c for c in json.loads((ROOT / "lab" / "race.ipynb").read_text())["cells"]
+                if c["cell_type"] == "markdown"]
+    assert cells == len(markdown) > 5
+    page.goto(f"{server.url}/voila/render/race.ipynb")
+    page.wait_for_selector(FIGURE, timeout=120_000)
+    page.wait_for_function(
+        "document.querySelectorAll('.descentlab-deferred-math').length === 0", timeout=60_000)
+    texts = page.eval_on_selector_all(".jp-MarkdownOutput", "els => els.map(e => e.innerText)")
+    formulas = page.locator(".jp-MarkdownOutput mjx-container").count()
+    source = "".join("".join(c["source"]) for c in markdown)
+    display = source.count("$$")  # each $$ ... $$ pair counts twice
+    inline = source.count("$") - 2 * display
+    assert formulas == display // 2 + inline // 2, (formulas, display, inline)
+    assert not any("$" in t or "\\frac" in t for t in texts)
+    assert [m for m in page.console if m[0] in ("error", "pageerror")] == []
