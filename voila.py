@@ -155,12 +155,18 @@ _CDN_LINK = re.compile(r'<link[^>]*href="https?://[^"]*"[^>]*>\s*'
 
 _MARKDOWN_DIV = 'class="jp-RenderedHTMLCommon jp-RenderedMarkdown jp-MarkdownOutput '
 _DEFERRED = "mathjax_ignore descentlab-deferred-math "
-# Typesets the page's markdown once the app has drawn: one cell per macrotask, so the
-# app stays responsive meanwhile. The typesetter is the page's own (JupyterLab's MathJax 3,
-# the rendermime registry's latexTypesetter); Voilà's application exposes its plugin
-# registry as window.jupyterapp.pluginRegistry, whose activated services are searched
-# for it. If no typesetter appears within 60 s the cells are released unchanged.
-_DEFER_MATH_JS = """<script>
+# The page script (``_PAGE_JS``), added before the page's end:
+# - it typesets the page's markdown once the app has drawn: one cell per macrotask, so the
+#   app stays responsive meanwhile. The typesetter is the page's own (JupyterLab's MathJax
+#   3, the rendermime registry's latexTypesetter); Voilà's application exposes its plugin
+#   registry as window.jupyterapp.pluginRegistry, whose activated services are searched for
+#   it. If no typesetter appears within 60 s the cells are released unchanged.
+# - a watchdog: a page with widget outputs whose app has not drawn a widget 90 s after the
+#   page arrived reloads itself once (its kernel is shut down by the tab-close beacon and the
+#   reload gets a new one); if the app still does not draw, the page says so. Seen under
+#   heavy load (ten visits at once on 2 busy cores): one page's kernel websocket opened,
+#   but the app never drew and the page stayed blank below its text.
+_PAGE_JS = """<script>
 (() => {
   const t0 = Date.now();
   const widgetOutputs = [...document.querySelectorAll(
@@ -198,18 +204,40 @@ _DEFER_MATH_JS = """<script>
     setTimeout(wait, 50);
   };
   wait();
+  const key = 'descentlab-reloaded:' + location.pathname;
+  const limit = window.__descentlabWatchdogMs || 90000;  // tests shorten it
+  const watch = () => {
+    if (document.querySelector('.jupyter-widgets')) return sessionStorage.removeItem(key);
+    if (Date.now() - t0 < limit) return setTimeout(watch, 500);
+    if (!sessionStorage.getItem(key)) {
+      console.warn(`descentlab: the app did not draw within ${limit / 1000} s; ` +
+        'reloading the page once');
+      sessionStorage.setItem(key, '1');
+      return location.reload();
+    }
+    sessionStorage.removeItem(key);
+    const box = document.createElement('div');
+    box.className = 'descentlab-failed';
+    box.setAttribute('role', 'alert');
+    box.style.cssText = 'font:16px sans-serif;padding:1em;border-left:4px solid #c0392b;' +
+      'background:#fdf2f0';
+    box.innerHTML = `<b>This app did not draw within ${limit / 1000} s, twice.</b> ` +
+      'Reload the page to try again.';
+    document.getElementById('rendered_cells')?.prepend(box);
+  };
+  if (widgetOutputs) watch();
 })();
 </script>
 """
 
 
-def _defer_math(html: str) -> str:
+def _page_fixes(html: str) -> str:
     """Mark each markdown cell for MathJax to skip at start (see ``_local_page``) and add
-    the script that typesets them later, before the page's end."""
+    the page script (later typesetting, the watchdog) before the page's end."""
     if _MARKDOWN_DIV in html:
         html = html.replace(_MARKDOWN_DIV, _MARKDOWN_DIV + _DEFERRED)
     if "</html>" in html:
-        html = html.replace("</html>", _DEFER_MATH_JS + "</html>", 1)
+        html = html.replace("</html>", _PAGE_JS + "</html>", 1)
     return html
 
 
@@ -230,8 +258,9 @@ def _local_page(get_generator):
       synchronously, before it renders any cell output: on the race's page (about 170
       formulas in the derivations) that held the main thread about 1.5 s before the app
       could draw. The markdown cells carry ``mathjax_ignore`` at start and are typeset
-      after the app has drawn, one cell per task (``_DEFER_MATH_JS``). Trade: for about
-      a second after the app appears, the derivations show their TeX source.
+      after the app has drawn, one cell per task (``_PAGE_JS``). Trade: for about a
+      second after the app appears, the derivations show their TeX source. The same
+      script reloads, once, a page whose app has not drawn 90 s after it arrived.
     """
 
     async def gen(self, path=None):
@@ -239,7 +268,7 @@ def _local_page(get_generator):
         async for html in get_generator(self, path=path):
             if "://" in html:
                 html = _CDN_LINK.sub("", html)
-            yield _defer_math(html)
+            yield _page_fixes(html)
 
     return gen
 

@@ -137,7 +137,16 @@ def open_page(browser):
     page.on("console", lambda m: page.console.append((m.type, m.text)))
     page.on("pageerror", lambda e: page.console.append(("pageerror", str(e))))
     page.on("request", lambda r: LOCAL.match(r.url) or page.external.append(r.url))
-    page.on("websocket", lambda ws: LOCAL.match(ws.url) or page.external.append(ws.url))
+    page.frames_seen = {"sent": 0, "received": 0}  # kernel websocket frames, for describe()
+
+    def on_websocket(ws):
+        if not LOCAL.match(ws.url):
+            page.external.append(ws.url)
+        for kind in ("sent", "received"):
+            ws.on(f"frame{kind}", lambda _, kind=kind: page.frames_seen.__setitem__(
+                kind, page.frames_seen[kind] + 1))
+
+    page.on("websocket", on_websocket)
     return page
 
 
@@ -164,7 +173,8 @@ def describe(page, server=None, log_start: int = 0) -> str:
     except Exception as e:  # noqa: BLE001  (a crashed page is itself the finding)
         text = f"<page unreadable: {e}>"
     lines = [f"url: {page.url}", "text: " + " | ".join(text.split("\n")[:12])[:600],
-             "console: " + repr(page.console[-8:])[:1200]]
+             "console: " + repr(page.console[-8:])[:1200],
+             f"kernel websocket frames: {getattr(page, 'frames_seen', None)}"]
     if server is not None:
         lines.append("server log:\n" + server.log_text()[log_start:][-3000:])
     return "\n".join(lines)

@@ -69,3 +69,20 @@ def test_the_visitor_sees_the_cause_instead_of_a_spinner(slow_server, page):
     assert "its kernel did not answer in time" in box.inner_text()
     assert page.locator("#loading").count() == 0  # the spinner is gone
     assert page.external == []
+
+
+def test_a_page_whose_app_never_draws_reloads_once_then_says_so(server, page):
+    """The kernel websocket is answered by a silent stand-in (it opens, nothing comes),
+    so the app never draws: the page reloads itself once, then shows the message. The
+    watchdog's 90 s is shortened to 4 s for the test."""
+    page.add_init_script("window.__descentlabWatchdogMs = 4000")
+    page.route_web_socket("**/api/kernels/**", lambda ws: None)
+    loads = []
+    page.on("load", lambda: loads.append(page.url))
+    page.goto(f"{server.url}/voila/render/race.ipynb")
+    box = page.wait_for_selector(".descentlab-failed", state="visible", timeout=90_000)
+    assert "did not draw within 4 s, twice" in box.inner_text()
+    assert len(loads) == 2, loads
+    warned = [m for m in page.console if "reloading the page once" in m[1]]
+    assert len(warned) == 1
+    assert page.locator(".jupyter-widgets").count() == 0
