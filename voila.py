@@ -236,8 +236,9 @@ def _page_fixes(html: str) -> str:
     the page script (later typesetting, the watchdog) before the page's end."""
     if _MARKDOWN_DIV in html:
         html = html.replace(_MARKDOWN_DIV, _MARKDOWN_DIV + _DEFERRED)
-    if "</html>" in html:
-        html = html.replace("</html>", _PAGE_JS + "</html>", 1)
+    if html.rstrip().endswith("</html>"):  # the page's last chunk (a cell output can
+        head, _, tail = html.rpartition("</html>")  # carry "</html>" in its JSON)
+        html = head + _PAGE_JS + "</html>" + tail
     return html
 
 
