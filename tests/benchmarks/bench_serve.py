@@ -81,13 +81,13 @@ def run(browser, server: Server, n: int) -> dict:
                 rendered.append(pg)
             except Exception:  # noqa: BLE001  (playwright's TimeoutError)
                 pass
-        first, pooled = [], []
+        cold, pooled = [], []
         for pg in rendered:
             t = (pg.evaluate("performance.timeOrigin + window.__firstFigure")
                  - pg.started) / 1000
             kid = pg.evaluate("JSON.parse(document.getElementById('jupyter-config-data')"
                               ".textContent).kernelId")
-            (pooled if kid in ready else first).append(t)
+            (pooled if kid in ready else cold).append(t)
         failed = n - len(rendered)
         reloaded = sum(len(pg.loads) > 1 for pg in pages_all)
         pages = rendered
@@ -118,7 +118,7 @@ def run(browser, server: Server, n: int) -> dict:
     left = len(server.kernels()) - idle
     for pg in pages_all:
         pg.context.close()
-    return {"n": n, "pooled": pooled[0] if pooled else float("nan"), "cold": first,
+    return {"n": n, "pooled": pooled[0] if pooled else float("nan"), "cold": cold,
             "rate": rate, "left": left,
             "failed": failed, "reloaded": reloaded, "stalled": stalled,
             "kernel_rss": statistics.median(kernels or [0]), "kernels": len(kernels),

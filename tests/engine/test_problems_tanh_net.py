@@ -10,6 +10,7 @@ import importlib
 
 import numpy as np
 import pytest
+from helpers import strict_local_minima
 
 from descentlab.engine import kinds, models
 from descentlab.engine import problems as P
@@ -130,15 +131,9 @@ def test_two_minima_of_equal_loss_found_by_descent_from_two_starts(p):
     np.testing.assert_allclose(p.loss(pts), p.loss(pts * [-1, 1]), rtol=1e-13)
     # the grid sees exactly these two local minima
     xs, ys, Z = P.grid(p, 201)
-    inner = Z[1:-1, 1:-1]
-    lower = np.ones_like(inner, dtype=bool)
-    for di in (-1, 0, 1):
-        for dj in (-1, 0, 1):
-            if di or dj:
-                lower &= inner < Z[1 + di:200 + di, 1 + dj:200 + dj]
-    i, j = np.nonzero(lower)
-    np.testing.assert_allclose(sorted(xs[j + 1]), [-1.0, 1.0], atol=0.03)
-    np.testing.assert_allclose(ys[i + 1], [0.0, 0.0], atol=0.03)
+    i, j = strict_local_minima(Z)
+    np.testing.assert_allclose(sorted(xs[j]), [-1.0, 1.0], atol=0.03)
+    np.testing.assert_allclose(ys[i], [0.0, 0.0], atol=0.03)
 
 
 def test_the_midpoint_breaks_convexity_and_the_ridge_holds_a_saddle(p):

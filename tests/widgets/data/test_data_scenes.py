@@ -4,6 +4,7 @@ status line), plays without error, and shows what the course text says it shows.
 
 import numpy as np
 import pytest
+from helpers import played
 
 from descentlab.widgets.data import (
     batch_size_explorer,
@@ -18,20 +19,6 @@ EXPECTED = {"batch_size": ["full-batch", "sgd-noise", "typical-batches"],
             "early_stopping": ["no-early-stopping", "patience-5", "restore-best"],
             "regularization": ["l2-vs-adamw", "over-regularized", "overfit"],
             "high_dimensions": ["adam-per-coordinate", "sgd-lr-too-large", "sgd-vs-adam"]}
-
-
-def played(lab, name=None):
-    """The view at the end of scene ``name`` played out (None: the settings as they are,
-    from step 0)."""
-    if name is None:
-        lab.reset()
-    else:
-        lab.apply_scene(name)
-    assert lab.errors.message == ""
-    while lab.session.advance(5000):
-        pass
-    lab.flush()
-    return lab.session.view()
 
 
 @pytest.mark.parametrize("notebook", sorted(APPS))

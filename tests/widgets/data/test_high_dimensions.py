@@ -6,6 +6,7 @@ equal to sklearn, the scenes' notes true, bad input refused under its control.""
 import numpy as np
 import pytest
 import traitlets as T
+from helpers import played
 from sklearn.datasets import load_breast_cancer
 from sklearn.metrics import accuracy_score, log_loss
 from sklearn.preprocessing import StandardScaler
@@ -29,15 +30,6 @@ def fresh(lab):
     lab.apply_scene("sgd-vs-adam")
     assert lab.errors.message == ""
     return lab
-
-
-def played(lab, name):
-    lab.apply_scene(name)
-    assert lab.errors.message == ""
-    while lab.session.advance(5000):
-        pass
-    lab.flush()
-    return lab.session.view()
 
 
 def test_public_and_built_paused_with_the_fields_defaults(lab):
