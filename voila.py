@@ -75,7 +75,13 @@ def _settings(c):
     # their NotImplementedError in Voilà, so a pooled kernel would be memory for nothing.
     # (Voilà matches these against each notebook's absolute path.)
     c.VoilaKernelManager.preheat_denylist = [r".*/ex\d+_[^/]*\.ipynb$"]
-    c.VoilaKernelManager.fill_delay = 1.0
+    # A taken kernel is replaced 12 s later, not at once: the refill (a kernel start and
+    # one notebook run, ~2 s of CPU) otherwise runs while the visitor's browser builds the
+    # page on the same cores (first figure of the pooled race: median 2.2 s with a 1 s
+    # delay, 1.9 s with 12 s). A visitor who comes before the refill is ready gets a
+    # kernel of their own at once (patch ``_pool_choice``). Trade: for ~15 s after a
+    # visit, the next visitor of the same app starts cold (3-4 s instead of ~2 s).
+    c.VoilaKernelManager.fill_delay = 12.0
     # Voilà runs each notebook with nbclient, which stops waiting for a cell's outputs
     # 4 s after the kernel's reply. When the pool starts (9-10 kernels at once) or many
     # visitors arrive together on a small machine, the display message can come later
@@ -157,7 +163,8 @@ _MARKDOWN_DIV = 'class="jp-RenderedHTMLCommon jp-RenderedMarkdown jp-MarkdownOut
 _DEFERRED = "mathjax_ignore descentlab-deferred-math "
 # The page script (``_PAGE_JS``), added before the page's end:
 # - it typesets the page's markdown once the app has drawn: one cell per macrotask, so the
-#   app stays responsive meanwhile. The typesetter is the page's own (JupyterLab's MathJax
+#   app stays responsive meanwhile. The app's own typeset calls (equation panels) made
+#   before that wait in a queue and go first. The typesetter is the page's own (JupyterLab's MathJax
 #   3, the rendermime registry's latexTypesetter); Voilà's application exposes its plugin
 #   registry as window.jupyterapp.pluginRegistry, whose activated services are searched for
 #   it. If no typesetter appears within 60 s the cells are released unchanged.
@@ -186,19 +193,39 @@ _PAGE_JS = """<script>
     if (!seenWidget && document.querySelector('.jupyter-widgets')) seenWidget = Date.now();
     return (seenWidget && Date.now() - seenWidget > 1000) || Date.now() - t0 > 8000;
   };
+  // The app's own typeset calls (its equation panels) made before it has drawn wait too.
+  let drawn = false;
+  const held = [];
+  const hold = (ts) => {
+    if (ts.__descentlabTypeset) return;
+    const typeset = ts.typeset.bind(ts);
+    ts.__descentlabTypeset = typeset;
+    ts.typeset = (el) => {
+      if (drawn) return typeset(el);
+      if (!held.includes(el)) held.push(el);
+      return Promise.resolve();
+    };
+  };
   const release = (ts) => {
+    drawn = true;
+    const typeset = ts && ts.__descentlabTypeset;
     const cells = [...document.querySelectorAll('.descentlab-deferred-math')];
     const next = () => {
-      const el = cells.shift();
+      const el = held.length ? held.shift() : cells.shift();
       if (!el) return;
-      el.classList.remove('mathjax_ignore', 'descentlab-deferred-math');
-      if (ts) ts.typeset(el);
+      if (el.classList.contains('descentlab-deferred-math')) {
+        el.classList.remove('mathjax_ignore', 'descentlab-deferred-math');
+        if (typeset) typeset(el);
+      } else if (typeset && el.isConnected) {
+        typeset(el);
+      }
       setTimeout(next, 0);
     };
     next();
   };
   const wait = () => {
     const ts = typesetter();
+    if (ts) hold(ts);
     if (ts && appDrawn()) return release(ts);
     if (Date.now() - t0 > 60000) return release(null);
     setTimeout(wait, 50);
@@ -274,11 +301,19 @@ def _local_page(get_generator):
     return gen
 
 
-def _no_url_override(should_use):
-    """With template and theme overrides off, ``?template=...`` and ``?theme=...`` are
-    ignored by the renderer, but Voilà still compares them with the pooled kernel's
-    render and skips the pool, starting a fresh kernel per such request. Ignore them
-    the same way here so those requests take the pool like any other."""
+def _pool_choice(should_use):
+    """Which visits take the pooled kernel; two fixes.
+
+    - With template and theme overrides off, ``?template=...`` and ``?theme=...`` are
+      ignored by the renderer, but Voilà still compares them with the pooled kernel's
+      render and skips the pool, starting a fresh kernel per such request. Ignore them the
+      same way here so those requests take the pool like any other.
+    - Voilà counts a refill that has not finished (still in its ``fill_delay``, or its
+      kernel still starting) as a pooled kernel, and the visitor who takes it waits for
+      it: with the 12 s delay below, 12 s plus a notebook run instead of a cold start's
+      3-4 s. Only finished pool entries count here (and go first); a visitor who comes
+      before the refill is ready starts a kernel of their own at once.
+    """
 
     def use(self, notebook_data, pool_size, template_name, theme, request_args):
         conf = self.voila_configuration
@@ -286,6 +321,11 @@ def _no_url_override(should_use):
             template_name = None
         if conf.allow_theme_override != "YES":
             theme = None
+        path = self.notebook_path or (self.path_args[0] if self.path_args else None)
+        pool = getattr(self.kernel_manager, "_pools", {}).get(path)  # as get_generator's
+        if pool is not None:
+            pool.sort(key=lambda task: not task.done())  # stable: ready ones first
+            pool_size = sum(task.done() for task in pool)
         return should_use(self, notebook_data, pool_size, template_name, theme, request_args)
 
     return use
@@ -426,7 +466,7 @@ def _apply_patches():
 
     _patch(Voila, "init_handlers", _root_redirect)
     _patch(voila.handler.VoilaHandler, "get_generator", _local_page)
-    _patch(voila.handler.VoilaHandler, "should_use_rendered_notebook", _no_url_override)
+    _patch(voila.handler.VoilaHandler, "should_use_rendered_notebook", _pool_choice)
     _patch(KernelWebsocketHandler, "pre_get", _v1_only)
     _patch(kws, "read_header_from_binary_message", _bounded_header)
     _patch(ZMQChannelsWebsocketConnection, "_on_error", _traceback_replacement)

@@ -64,7 +64,8 @@ def test_the_derivations_are_typeset_after_the_app_draws(server, page):
     """Markdown cells reach the page marked for MathJax to skip (Voilà's start-up typeset
     held the main thread ~1.5 s before the race could draw), and every formula is typeset
     once the app has drawn: as many as MathJax finds in the notebook's markdown, no TeX
-    source left, no console error."""
+    source left, no console error. The app's own equation panels are typeset after its
+    first figure too (they held it back ~0.3 s)."""
     import json
 
     from serve.kernelws import render
@@ -74,10 +75,23 @@ def test_the_derivations_are_typeset_after_the_app_draws(server, page):
     markdown = [c for c in json.loads((ROOT / "lab" / "race.ipynb").read_text())["cells"]
                 if c["cell_type"] == "markdown"]
     assert cells == len(markdown) > 5
+    page.add_init_script("""new MutationObserver((_, obs) => {
+      if (document.querySelector(FIGURE)) {
+        window.__mathAtFirstFigure = document.querySelectorAll('mjx-container').length;
+        obs.disconnect();
+      }
+    }).observe(document, {childList: true, subtree: true});""".replace("FIGURE", repr(FIGURE)))
     page.goto(f"{server.url}/voila/render/race.ipynb")
     page.wait_for_selector(FIGURE, timeout=120_000)
     page.wait_for_function(
         "document.querySelectorAll('.descentlab-deferred-math').length === 0", timeout=60_000)
+    # The app's equation panels (HTMLMath) waited for the figure too, then were typeset.
+    assert page.evaluate("window.__mathAtFirstFigure") == 0
+    page.wait_for_function(
+        "document.querySelectorAll('.widget-htmlmath mjx-container').length > 0",
+        timeout=60_000)
+    panels = page.eval_on_selector_all(".widget-htmlmath", "els => els.map(e => e.innerText)")
+    assert panels and not any("$" in t or "\\frac" in t for t in panels), panels
     texts = page.eval_on_selector_all(".jp-MarkdownOutput", "els => els.map(e => e.innerText)")
     formulas = page.locator(".jp-MarkdownOutput mjx-container").count()
     source = "".join("".join(c["source"]) for c in markdown)
