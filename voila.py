@@ -64,24 +64,25 @@ def _settings(c):
 
     # --- kernels ------------------------------------------------------------------------------
     # Preheated pool: Voilà starts one kernel per notebook at server start and runs the
-    # notebook in it, so the first visitor of an app gets a finished page (first figure in
-    # about 1 s instead of 3-4 s). Trade: about 70 MB per idle pooled kernel (10 notebooks),
-    # a burst of CPU at start-up, and each used kernel is replaced (one notebook run) a
-    # second after it is taken. Apps build paused (DESIGN: nothing animates at import), so
-    # a pooled kernel costs no CPU while it waits.
+    # notebook in it, so the first visitor of an app gets a finished page (the race's first
+    # figure for one new visitor: about 2-3 s pooled, 4-4.5 s cold; README "Serving
+    # benchmark"). Trade: about 110 MB per idle pooled kernel (10 notebooks), a burst of CPU
+    # at start-up, and each used kernel is replaced (one notebook run) after it is taken.
+    # Apps build paused (DESIGN: nothing animates at import), so a pooled kernel costs no
+    # CPU while it waits.
     c.VoilaConfiguration.preheat_kernel = True
     c.VoilaConfiguration.default_pool_size = 1
     # Not the exercises (lab/exN_*.ipynb): they are written in JupyterLab and stop at
     # their NotImplementedError in Voilà, so a pooled kernel would be memory for nothing.
     # (Voilà matches these against each notebook's absolute path.)
     c.VoilaKernelManager.preheat_denylist = [r".*/ex\d+_[^/]*\.ipynb$"]
-    # A taken kernel is replaced 12 s later, not at once: the refill (a kernel start and
-    # one notebook run, ~2 s of CPU) otherwise runs while the visitor's browser builds the
-    # page on the same cores (first figure of the pooled race: median 2.2 s with a 1 s
-    # delay, 1.9 s with 12 s). A visitor who comes before the refill is ready gets a
-    # kernel of their own at once (patch ``_pool_choice``). Trade: for ~15 s after a
-    # visit, the next visitor of the same app starts cold (3-4 s instead of ~2 s).
-    c.VoilaKernelManager.fill_delay = 12.0
+    # A taken kernel is replaced 1 s later: the next visitor usually finds the pool full
+    # again by the time they arrive (a refill is a kernel start and one notebook run, ~2 s).
+    # Tried: 12 s, so that the refill would not share the cores with the first visitor's
+    # browser on a one-machine setup; the first figure did not get measurably sooner
+    # (bench_serve.py alone, noise of +-0.5 s), while the next visitor in those 12 s waited
+    # for the delayed refill (or, with a patch, started cold: 5 s instead of 3 s).
+    c.VoilaKernelManager.fill_delay = 1.0
     # Voilà runs each notebook with nbclient, which stops waiting for a cell's outputs
     # 4 s after the kernel's reply. When the pool starts (9-10 kernels at once) or many
     # visitors arrive together on a small machine, the display message can come later
@@ -301,19 +302,11 @@ def _local_page(get_generator):
     return gen
 
 
-def _pool_choice(should_use):
-    """Which visits take the pooled kernel; two fixes.
-
-    - With template and theme overrides off, ``?template=...`` and ``?theme=...`` are
-      ignored by the renderer, but Voilà still compares them with the pooled kernel's
-      render and skips the pool, starting a fresh kernel per such request. Ignore them the
-      same way here so those requests take the pool like any other.
-    - Voilà counts a refill that has not finished (still in its ``fill_delay``, or its
-      kernel still starting) as a pooled kernel, and the visitor who takes it waits for
-      it: with the 12 s delay below, 12 s plus a notebook run instead of a cold start's
-      3-4 s. Only finished pool entries count here (and go first); a visitor who comes
-      before the refill is ready starts a kernel of their own at once.
-    """
+def _no_url_override(should_use):
+    """With template and theme overrides off, ``?template=...`` and ``?theme=...`` are
+    ignored by the renderer, but Voilà still compares them with the pooled kernel's
+    render and skips the pool, starting a fresh kernel per such request. Ignore them
+    the same way here so those requests take the pool like any other."""
 
     def use(self, notebook_data, pool_size, template_name, theme, request_args):
         conf = self.voila_configuration
@@ -321,11 +314,6 @@ def _pool_choice(should_use):
             template_name = None
         if conf.allow_theme_override != "YES":
             theme = None
-        path = self.notebook_path or (self.path_args[0] if self.path_args else None)
-        pool = getattr(self.kernel_manager, "_pools", {}).get(path)  # as get_generator's
-        if pool is not None:
-            pool.sort(key=lambda task: not task.done())  # stable: ready ones first
-            pool_size = sum(task.done() for task in pool)
         return should_use(self, notebook_data, pool_size, template_name, theme, request_args)
 
     return use
@@ -466,7 +454,7 @@ def _apply_patches():
 
     _patch(Voila, "init_handlers", _root_redirect)
     _patch(voila.handler.VoilaHandler, "get_generator", _local_page)
-    _patch(voila.handler.VoilaHandler, "should_use_rendered_notebook", _pool_choice)
+    _patch(voila.handler.VoilaHandler, "should_use_rendered_notebook", _no_url_override)
     _patch(KernelWebsocketHandler, "pre_get", _v1_only)
     _patch(kws, "read_header_from_binary_message", _bounded_header)
     _patch(ZMQChannelsWebsocketConnection, "_on_error", _traceback_replacement)

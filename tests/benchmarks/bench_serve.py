@@ -1,20 +1,31 @@
-"""Concurrent visitors on one README server (``voila`` from the repository root, the
-checked-in configuration, preheated pool), driven by headless Chromium on loopback.
+"""Visitors on one README server (``voila`` from the repository root, the checked-in
+configuration, preheated pool), driven by headless Chromium on loopback.
 
-    python tests/benchmarks/bench_serve.py [sessions ...]      # default: 1 5 10 20
+    python tests/benchmarks/bench_serve.py [alone] [sessions ...] [--Voila.option=value ...]
 
-For each number of sessions N: N new browser contexts (new users, empty cache) open the
-race at the same moment; reported are the time to first figure (from that moment to the
-first bqplot figure on the page; "pooled" is the session that got the kernel preheated
-before the visits, "cold" the others: they start kernels of their own or wait for the
-pool's refill), steps/s per session while all N play for 10 s, the kernels' RSS and the
-server's RSS. Then the tabs close and the time until the kernel count is back to idle is
-reported. Every wait is bounded; the server and its kernels are stopped at the end.
+Default: ``alone 1 5 10 20``; options starting with ``--`` are passed to both servers'
+``voila`` command after the checked-in configuration (to measure a setting against it,
+e.g. ``--VoilaKernelManager.fill_delay=1``).
+
+``alone``: one visitor at a time (a new user: new browser context, empty cache), five
+times each, to the race and to ``floor/one_figure.ipynb`` (a notebook holding one bqplot
+figure of three points; served from a second server with the same configuration): the
+time from navigation to the first figure, pooled (the visit takes the preheated kernel)
+and cold (on a server of the same configuration without the pool: the kernel starts for
+the visit). The one-figure page is Voilà's floor on this machine, measured in the same
+run: no app in Voilà's frontend can draw sooner.
+
+For each number of sessions N: N new browser contexts open the race at the same moment;
+reported are the time to first figure (from that moment to the first bqplot figure on the
+page; "pooled" is the session that got the kernel preheated before the visits, "cold" the
+others: they start kernels of their own), steps/s per session while all N play for 10 s,
+the kernels' RSS and the server's RSS. Then the tabs close and the time until the kernel
+count is back to idle is reported. Every wait is bounded; the servers and their kernels
+are stopped at the end.
 """
 
 from __future__ import annotations
 
-import re
 import statistics
 import sys
 import time
@@ -45,6 +56,11 @@ new MutationObserver((_, obs) => {
 """.replace("SELECTOR", repr(FIGURE))
 
 
+def took_pooled(server: Server, kernel_id: str) -> bool:
+    """The visit with this kernel got it from the pool (Voilà logs each one it hands out)."""
+    return f"Using pre-heated kernel: {kernel_id}" in server.log_text()
+
+
 def mb(n: float) -> str:
     return f"{n / 2**20:.0f} MB"
 
@@ -66,7 +82,6 @@ def run(browser, server: Server, n: int) -> dict:
         for pg in pages:
             pg.goto("about:blank")
             pg.loads.clear()
-        ready = set(re.findall(r"Kernel started: (\S+)", server.log_text()))  # the pool's
         started = time.time() * 1000
         for pg in pages:
             pg.started = started
@@ -87,7 +102,7 @@ def run(browser, server: Server, n: int) -> dict:
                  - pg.started) / 1000
             kid = pg.evaluate("JSON.parse(document.getElementById('jupyter-config-data')"
                               ".textContent).kernelId")
-            (pooled if kid in ready else cold).append(t)
+            (pooled if took_pooled(server, kid) else cold).append(t)
         failed = n - len(rendered)
         reloaded = sum(len(pg.loads) > 1 for pg in pages_all)
         pages = rendered
@@ -118,7 +133,7 @@ def run(browser, server: Server, n: int) -> dict:
     left = len(server.kernels()) - idle
     for pg in pages_all:
         pg.context.close()
-    return {"n": n, "pooled": pooled[0] if pooled else float("nan"), "cold": cold,
+    return {"n": n, "pooled": min(pooled) if pooled else float("nan"), "cold": cold,
             "rate": rate, "left": left,
             "failed": failed, "reloaded": reloaded, "stalled": stalled,
             "kernel_rss": statistics.median(kernels or [0]), "kernels": len(kernels),
@@ -127,7 +142,88 @@ def run(browser, server: Server, n: int) -> dict:
             "server_after": server.rss()}
 
 
-def main(sizes: list[int]) -> None:
+def visit(browser, server: Server, notebook: str) -> tuple[float, str, object]:
+    """One new user opens ``notebook``: (seconds from navigation to the first figure, the
+    page's kernel id, the page)."""
+    page = open_page(browser)
+    page.add_init_script(MARK_FIRST_FIGURE)
+    page.goto(f"{server.url}/voila/render/{notebook}", timeout=180_000)
+    page.wait_for_selector(FIGURE, timeout=180_000)
+    page.wait_for_function("window.__firstFigure !== undefined", timeout=10_000)
+    kid = page.evaluate("JSON.parse(document.getElementById('jupyter-config-data')"
+                        ".textContent).kernelId")
+    return page.evaluate("window.__firstFigure") / 1000, kid, page
+
+
+def alone(browser, server: Server, notebook: str, pooled: bool, reps: int = 5) -> list:
+    """``reps`` visits, one at a time, each alone on the server; only visits that got the
+    kind of kernel meant (pooled or started for them) are kept."""
+    times = []
+    for _ in range(reps):
+        idle = len(server.kernels())
+        if pooled:
+            wait_until(lambda: server.pool_ready(notebook), 120, every=0.5)
+        t, kid, page = visit(browser, server, notebook)
+        if took_pooled(server, kid) == pooled:
+            times.append(t)
+        page.close(run_before_unload=True)
+        wait_until(lambda idle=idle: len(server.kernels()) <= idle, 120, every=0.5)
+        page.context.close()
+    return times
+
+
+def spread(ts: list[float]) -> str:
+    if not ts:
+        return "-"
+    return f"{statistics.median(ts):.2f} s ({min(ts):.2f}-{max(ts):.2f}, n = {len(ts)})"
+
+
+def other_server(options: list[str], floor: bool, pool: bool) -> Server:
+    """The README server's configuration again, on the one-figure folder and/or without
+    the pool (every visit then starts its kernel)."""
+    import tempfile
+
+    log = Path(tempfile.mkdtemp(prefix="bench_serve_")) / "voila.log"
+    port = free_port()
+    extra = [f"--Voila.root_dir={Path(__file__).resolve().parent / 'floor'}"] if floor else []
+    if not pool:
+        extra.append("--VoilaConfiguration.preheat_kernel=False")
+    server = Server([*voila_command(port), *extra, *options], ROOT, log,
+                    f"http://127.0.0.1:{port}")
+    server.wait_ready()
+    if pool:
+        wait_until(lambda: "is filled with" in server.log_text(), 180, every=0.5)
+    time.sleep(3)
+    return server
+
+
+def compare_alone(browser, server: Server, options: list[str]) -> None:
+    """First figures of one visitor at a time: the race and the one-figure page, each
+    pooled and cold (cold: on a server of the same configuration without the pool)."""
+    rows = {"race": {"pooled": alone(browser, server, "race.ipynb", True)}}
+    rows["floor"] = {}
+    for name, notebook, floor in (("race", "race.ipynb", False),
+                                  ("floor", "one_figure.ipynb", True)):
+        for pool in ((True, False) if floor else (False,)):
+            other = other_server(options, floor, pool)
+            try:
+                rows[name]["pooled" if pool else "cold"] = alone(browser, other, notebook, pool)
+            finally:
+                other.stop()
+    race, one = rows["race"], rows["floor"]
+    print("| one visitor at a time (5 new users each) | first figure, pooled: median (min-max) "
+          "| first figure, cold: median (min-max) |")
+    print("|---|---|---|")
+    print(f"| the race | {spread(race['pooled'])} | {spread(race['cold'])} |")
+    print(f"| one bqplot figure of 3 points (Voilà's floor) | {spread(one['pooled'])} "
+          f"| {spread(one['cold'])} |")
+    ratio = {k: (statistics.median(race[k]) / statistics.median(one[k])
+                 if race[k] and one[k] else float("nan")) for k in race}
+    print(f"| race / floor | {ratio['pooled']:.2f} | {ratio['cold']:.2f} |")
+    print("| target | 1 s | 3 s |", flush=True)
+
+
+def main(sizes: list[int], with_alone: bool, options: list[str]) -> None:
     import shutil
     import tempfile
 
@@ -135,7 +231,7 @@ def main(sizes: list[int]) -> None:
 
     log = Path(tempfile.mkdtemp(prefix="bench_serve_")) / "voila.log"
     port = free_port()
-    server = Server(voila_command(port), ROOT, log, f"http://127.0.0.1:{port}")
+    server = Server([*voila_command(port), *options], ROOT, log, f"http://127.0.0.1:{port}")
     try:
         server.wait_ready()
         wait_until(server.pools_filled, 180, every=0.5)
@@ -147,10 +243,13 @@ def main(sizes: list[int]) -> None:
         with sync_playwright() as p:
             browser = p.chromium.launch(executable_path=chromium, args=CHROMIUM_FLAGS)
             try:
-                print("| sessions | first figure, pooled | first figure, cold (median / max) "
-                      "| steps/s per session (median / min) | kernel RSS (median) "
-                      "| server RSS | kernels idle again after close |")
-                print("|---|---|---|---|---|---|---|")
+                if with_alone:
+                    compare_alone(browser, server, options)
+                if sizes:
+                    print("| sessions | first figure, pooled | first figure, cold (median / "
+                          "max) | steps/s per session (median / min) | kernel RSS (median) "
+                          "| server RSS | kernels idle again after close |")
+                    print("|---|---|---|---|---|---|---|")
                 for n in sizes:
                     wait_until(lambda: server.pool_ready("race.ipynb"), 120)
                     r = run(browser, server, n)
@@ -175,4 +274,6 @@ def main(sizes: list[int]) -> None:
 
 
 if __name__ == "__main__":
-    main([int(a) for a in sys.argv[1:]] or [1, 5, 10, 20])
+    options = [a for a in sys.argv[1:] if a.startswith("--")]
+    args = [a for a in sys.argv[1:] if not a.startswith("--")] or ["alone", "1", "5", "10", "20"]
+    main([int(a) for a in args if a != "alone"], "alone" in args, options)

@@ -3,7 +3,6 @@ kernel websockets against the README's server (no browser)."""
 
 import http.cookiejar
 import json
-import re
 import subprocess
 import sys
 import time
@@ -211,26 +210,3 @@ def test_the_pool_preheats_the_apps_not_the_exercises(server):
     for notebook in POOLED:
         assert f"Kernel pool of {notebook} is filled" in log, notebook
     assert "Kernel pool of ex" not in log
-
-
-def test_a_visit_before_the_refill_is_ready_starts_a_kernel_of_its_own(server):
-    """A taken pool is refilled 12 s later (``fill_delay``). A second visitor in that
-    window starts a kernel at once; Voilà alone hands them the pending refill, and they
-    wait out the delay and a notebook run (patch ``_pool_choice``)."""
-    assert wait_until(lambda: server.pool_ready("index.ipynb"), 120)
-    start = len(server.log_text())
-    jar = http.cookiejar.CookieJar()
-    opener = urllib.request.build_opener(urllib.request.HTTPCookieProcessor(jar))
-    kernels = []
-    for _ in range(2):
-        with opener.open(f"{server.url}/voila/render/index.ipynb", timeout=90) as r:
-            html = r.read().decode()
-        kernels.append(re.search(r'"kernelId":\s*"([0-9a-f-]{36})"', html).group(1))
-    log = server.log_text()[start:]
-    assert re.findall(r"Using pre-heated kernel: (\S+) for index\.ipynb", log) == kernels[:1]
-    assert kernels[1] != kernels[0] and f"Kernel started: {kernels[1]}" in log
-    assert wait_until(lambda: server.pool_ready("index.ipynb"), 120)  # the refill still comes
-    form = urllib.parse.urlencode({"_xsrf": {c.name: c.value for c in jar}["_xsrf"]}).encode()
-    for kernel_id in kernels:
-        assert _status(f"{server.url}/voila/api/shutdown/{kernel_id}", data=form,
-                       opener=opener) == 204
