@@ -41,6 +41,31 @@ def _open_every_tab(page) -> int:
     return n
 
 
+CLIPPED = """() => {
+  const cut = [...document.querySelectorAll(
+      '.widget-label, .widget-toggle-button, .widget-button, .widget-readout')]
+    .filter((e) => e.offsetParent && e.scrollWidth > e.clientWidth)
+    .map((e) => `${e.textContent.trim()} (${e.scrollWidth} px of text in ${e.clientWidth})`);
+  // A drop-down shows its chosen option in its box, beside the arrow (about 20 px).
+  const ctx = document.createElement('canvas').getContext('2d');
+  for (const s of document.querySelectorAll('.jupyter-widgets select:not([multiple])')) {
+    const text = s.options[s.selectedIndex]?.text ?? '';
+    ctx.font = getComputedStyle(s).font;
+    const need = Math.ceil(ctx.measureText(text).width) + 20;
+    if (s.offsetParent && need > s.clientWidth) {
+      cut.push(`${text} (${need} px in ${s.clientWidth})`);
+    }
+  }
+  return cut;
+}"""
+
+
+def _clipped(page) -> list[str]:
+    """Visible control labels, buttons, readouts and drop-downs whose text does not fit
+    (cut off or ended with an ellipsis)."""
+    return page.evaluate(CLIPPED)
+
+
 def _surface_box(page):
     return page.locator(".widget-dropdown").filter(
         has=page.locator("label", has_text=re.compile(r"^surface$"))).locator("select")
@@ -79,6 +104,13 @@ def test_every_app_loads_plays_and_switches_with_no_console_error(page, voila_ur
     assert "Traceback" not in text and "⚠" not in text
     assert page.console_errors == [], "\n".join(page.console_errors)
     page.screenshot(path=str(shots / f"played-{name}.png"), full_page=True)
+    assert _clipped(page) == [], name
+    # A room's screen: projector mode at 1920 x 1080 cuts no label either.
+    page.set_viewport_size({"width": 1920, "height": 1080})
+    page.click("button:has-text('projector')")
+    assert wait_until(lambda: page.locator(".descentlab-projector").count() == 1, timeout=30)
+    page.wait_for_timeout(1000)
+    assert _clipped(page) == [], f"{name}, projector mode"
 
 
 def test_keyboard_space_arrows_and_r_drive_the_race(race):

@@ -408,6 +408,7 @@ class Lab:
                                       value="", description="scene",
                                       style={"description_width": "50px"},
                                       layout=W.Layout(width="360px"))
+            self._scene_menu.add_class("descentlab-scene-menu")   # projector mode widens it
             self._scene_menu.observe(self._scene_picked, "value")
             head.append(self._scene_menu)
         head.append(self._projector)

@@ -558,7 +558,7 @@ class HighDimLab(DataLab):
         return super().style()._replace(scales=self.scales, standardized=on)
 
     CONTROL_WIDTH = {False: ("300px", "290px"), True: ("420px", "400px")}
-    """(column, control) widths, normal and in projector mode (its labels are 8em wide)."""
+    """(column, control) widths, normal and in projector mode (its labels are 9.5em wide)."""
 
     def box(self) -> W.Layout:
         """A control's own layout (projector mode widens it)."""

@@ -29,7 +29,8 @@ class CsvExport:
     def __init__(self, history: Callable[[], object], filename: str = "history.csv"):
         self.history, self.filename = history, filename
         self.button = W.Button(description="prepare CSV", icon="download",
-                               tooltip="write the whole run history as CSV")
+                               tooltip="write the whole run history as CSV",
+                               layout=W.Layout(width="auto"))  # fits its text at any size
         self.link = W.HTML()
         self.button.on_click(lambda _: self.refresh())
         self.widget = W.HBox([self.button, self.link])

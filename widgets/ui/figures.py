@@ -436,7 +436,9 @@ PROJECTOR_CSS = """<style>
 .descentlab-projector select, .descentlab-projector .lm-TabBar-tabLabel,
 .descentlab-projector .widget-toggle-button
   { font-size: 20px !important; }
-.descentlab-projector .widget-label { min-width: 8em; }
+.descentlab-projector .widget-label { min-width: 9.5em; }
+.descentlab-projector .widget-readout { min-width: 5.2em !important; }
+.descentlab-projector .descentlab-scene-menu { width: 560px !important; }
 .descentlab-projector .bqplot .tick text { font-size: 19px !important; }
 .descentlab-projector .bqplot .axislabel { font-size: 21px !important; }
 .descentlab-projector .bqplot .mainheading { font-size: 24px !important; }
@@ -446,9 +448,9 @@ PROJECTOR_CSS = """<style>
   { font-size: 19px !important; }
 .descentlab-projector .descentlab-key { width: 250px !important; min-width: 250px !important; }
 .descentlab-projector .descentlab-controls
-  { width: 440px !important; min-width: 440px !important; }
+  { width: 480px !important; min-width: 480px !important; }
 .descentlab-projector .descentlab-controls .widget-inline-hbox
-  { width: 430px !important; }
+  { width: 470px !important; }
 </style>"""
 """What projector mode adds to the page: larger text, ticks and lines (CSS scoped to an
 app whose root has the class ``descentlab-projector``)."""
