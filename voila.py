@@ -65,7 +65,7 @@ def _settings(c):
     # --- kernels ------------------------------------------------------------------------------
     # Preheated pool: Voilà starts one kernel per notebook at server start and runs the
     # notebook in it, so the first visitor of an app gets a finished page (the race's first
-    # figure for one new visitor: about 2-3 s pooled, 4-4.5 s cold; README "Serving
+    # figure for one new visitor: medians of 2.7-3.6 s pooled, 4.2-5.4 s cold; README "Serving
     # benchmark"). Trade: about 110 MB per idle pooled kernel (10 notebooks), a burst of CPU
     # at start-up, and each used kernel is replaced (one notebook run) after it is taken.
     # Apps build paused (DESIGN: nothing animates at import), so a pooled kernel costs no
