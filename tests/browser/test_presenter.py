@@ -41,28 +41,15 @@ def _open_every_tab(page) -> int:
     return n
 
 
-CLIPPED = """() => {
-  const cut = [...document.querySelectorAll(
-      '.widget-label, .widget-toggle-button, .widget-button, .widget-readout')]
-    .filter((e) => e.offsetParent && e.scrollWidth > e.clientWidth)
-    .map((e) => `${e.textContent.trim()} (${e.scrollWidth} px of text in ${e.clientWidth})`);
-  // A drop-down shows its chosen option in its box, beside the arrow (about 20 px).
-  const ctx = document.createElement('canvas').getContext('2d');
-  for (const s of document.querySelectorAll('.jupyter-widgets select:not([multiple])')) {
-    const text = s.options[s.selectedIndex]?.text ?? '';
-    ctx.font = getComputedStyle(s).font;
-    const need = Math.ceil(ctx.measureText(text).width) + 20;
-    if (s.offsetParent && need > s.clientWidth) {
-      cut.push(`${text} (${need} px in ${s.clientWidth})`);
-    }
-  }
-  return cut;
-}"""
+CLIPPED = """() => [...document.querySelectorAll(
+    '.widget-label, .widget-toggle-button, .widget-button, .widget-readout')]
+  .filter((e) => e.offsetParent && e.scrollWidth > e.clientWidth)
+  .map((e) => `${e.textContent.trim()} (${e.scrollWidth} px of text in ${e.clientWidth})`)"""
 
 
 def _clipped(page) -> list[str]:
-    """Visible control labels, buttons, readouts and drop-downs whose text does not fit
-    (cut off or ended with an ellipsis)."""
+    """Visible control labels, buttons and readouts whose text does not fit (cut off or
+    ended with an ellipsis)."""
     return page.evaluate(CLIPPED)
 
 

@@ -156,14 +156,17 @@ class SliceChart:
         self.point = points(sc, default_size=90, colors=[PATH_COLOR], stroke="white",
                             stroke_width=1.5)
         self.ax, self.ay = axis(self.sx, "w"), axis(self.sy, "b", side="left")
-        cbar = bq.ColorAxis(scale=self.cs, side="right", label="log₁₀(L − L_min)")
+        # The colour's meaning is a line under the key: a colour-bar label sits above the
+        # bar and ran past the chart's right edge in projector mode.
+        cbar = bq.ColorAxis(scale=self.cs, side="right")
         self.figure = figure([self.heat, self.contours, self.path, self.arrows, self.point],
                              [self.ax, self.ay, cbar], "loss L on the hand plane",
                              width=size.get("width", "500px"),
                              height=size.get("height", "420px"),
                              margin={"right": 90}, padding_x=0, padding_y=0)
         self.key = Key(width="190px")
-        self.widget = W.HBox([self.figure, self.key.widget])
+        self.colour = W.HTML("colour: log₁₀(L − L_min)", layout=W.Layout(width="190px"))
+        self.widget = W.HBox([self.figure, W.VBox([self.key.widget, self.colour])])
         self.span = np.ones(2)
         self.grad_scale = 1.0
         self._slice = None
