@@ -165,10 +165,11 @@ _DEFERRED = "mathjax_ignore descentlab-deferred-math "
 # The page script (``_PAGE_JS``), added before the page's end:
 # - it typesets the page's markdown once the app has drawn: one cell per macrotask, so the
 #   app stays responsive meanwhile. The app's own typeset calls (equation panels) made
-#   before that wait in a queue and go first. The typesetter is the page's own (JupyterLab's MathJax
-#   3, the rendermime registry's latexTypesetter); Voilà's application exposes its plugin
-#   registry as window.jupyterapp.pluginRegistry, whose activated services are searched for
-#   it. If no typesetter appears within 60 s the cells are released unchanged.
+#   before that wait in a queue and go first. The typesetter is the page's own
+#   (JupyterLab's MathJax 3, the rendermime registry's latexTypesetter); Voilà's application
+#   exposes its plugin registry as window.jupyterapp.pluginRegistry, whose activated
+#   services are searched for it. If no typesetter appears within 60 s the cells are
+#   released unchanged.
 # - a watchdog: a page with widget outputs whose app has not drawn a widget 90 s after the
 #   page arrived reloads itself once (its kernel is shut down by the tab-close beacon and the
 #   reload gets a new one); if the app still does not draw, the page says so. Seen under

@@ -61,6 +61,11 @@ def took_pooled(server: Server, kernel_id: str) -> bool:
     return f"Using pre-heated kernel: {kernel_id}" in server.log_text()
 
 
+def kernel_of(page) -> str:
+    return page.evaluate("JSON.parse(document.getElementById('jupyter-config-data')"
+                         ".textContent).kernelId")
+
+
 def mb(n: float) -> str:
     return f"{n / 2**20:.0f} MB"
 
@@ -100,9 +105,7 @@ def run(browser, server: Server, n: int) -> dict:
         for pg in rendered:
             t = (pg.evaluate("performance.timeOrigin + window.__firstFigure")
                  - pg.started) / 1000
-            kid = pg.evaluate("JSON.parse(document.getElementById('jupyter-config-data')"
-                              ".textContent).kernelId")
-            (pooled if took_pooled(server, kid) else cold).append(t)
+            (pooled if took_pooled(server, kernel_of(pg)) else cold).append(t)
         failed = n - len(rendered)
         reloaded = sum(len(pg.loads) > 1 for pg in pages_all)
         pages = rendered
@@ -150,9 +153,7 @@ def visit(browser, server: Server, notebook: str) -> tuple[float, str, object]:
     page.goto(f"{server.url}/voila/render/{notebook}", timeout=180_000)
     page.wait_for_selector(FIGURE, timeout=180_000)
     page.wait_for_function("window.__firstFigure !== undefined", timeout=10_000)
-    kid = page.evaluate("JSON.parse(document.getElementById('jupyter-config-data')"
-                        ".textContent).kernelId")
-    return page.evaluate("window.__firstFigure") / 1000, kid, page
+    return page.evaluate("window.__firstFigure") / 1000, kernel_of(page), page
 
 
 def alone(browser, server: Server, notebook: str, pooled: bool, reps: int = 5) -> list:
@@ -178,9 +179,10 @@ def spread(ts: list[float]) -> str:
     return f"{statistics.median(ts):.2f} s ({min(ts):.2f}-{max(ts):.2f}, n = {len(ts)})"
 
 
-def other_server(options: list[str], floor: bool, pool: bool) -> Server:
-    """The README server's configuration again, on the one-figure folder and/or without
-    the pool (every visit then starts its kernel)."""
+def start(options: list[str], floor: bool = False, pool: bool = True) -> Server:
+    """The README server (the checked-in configuration, then ``options``), ready: on the
+    course, or on the one-figure folder (``floor``); with its pool filled, or without the
+    pool (every visit then starts its kernel)."""
     import tempfile
 
     log = Path(tempfile.mkdtemp(prefix="bench_serve_")) / "voila.log"
@@ -190,27 +192,35 @@ def other_server(options: list[str], floor: bool, pool: bool) -> Server:
         extra.append("--VoilaConfiguration.preheat_kernel=False")
     server = Server([*voila_command(port), *extra, *options], ROOT, log,
                     f"http://127.0.0.1:{port}")
-    server.wait_ready()
-    if pool:
-        wait_until(lambda: "is filled with" in server.log_text(), 180, every=0.5)
-    time.sleep(3)
+    try:
+        server.wait_ready()
+        if pool and floor:  # one notebook, one pool
+            wait_until(lambda: "is filled with" in server.log_text(), 180, every=0.5)
+        elif pool:
+            wait_until(server.pools_filled, 180, every=0.5)
+        time.sleep(3)
+    except BaseException:
+        server.stop()
+        raise
     return server
+
+
+def alone_on(browser, options: list[str], notebook: str, floor: bool, pool: bool) -> list:
+    """``alone`` on a server of its own, stopped afterwards."""
+    server = start(options, floor, pool)
+    try:
+        return alone(browser, server, notebook, pool)
+    finally:
+        server.stop()
 
 
 def compare_alone(browser, server: Server, options: list[str]) -> None:
     """First figures of one visitor at a time: the race and the one-figure page, each
     pooled and cold (cold: on a server of the same configuration without the pool)."""
-    rows = {"race": {"pooled": alone(browser, server, "race.ipynb", True)}}
-    rows["floor"] = {}
-    for name, notebook, floor in (("race", "race.ipynb", False),
-                                  ("floor", "one_figure.ipynb", True)):
-        for pool in ((True, False) if floor else (False,)):
-            other = other_server(options, floor, pool)
-            try:
-                rows[name]["pooled" if pool else "cold"] = alone(browser, other, notebook, pool)
-            finally:
-                other.stop()
-    race, one = rows["race"], rows["floor"]
+    race = {"pooled": alone(browser, server, "race.ipynb", True),
+            "cold": alone_on(browser, options, "race.ipynb", floor=False, pool=False)}
+    one = {kind: alone_on(browser, options, "one_figure.ipynb", floor=True, pool=pool)
+           for kind, pool in (("pooled", True), ("cold", False))}
     print("| one visitor at a time (5 new users each) | first figure, pooled: median (min-max) "
           "| first figure, cold: median (min-max) |")
     print("|---|---|---|")
@@ -225,17 +235,11 @@ def compare_alone(browser, server: Server, options: list[str]) -> None:
 
 def main(sizes: list[int], with_alone: bool, options: list[str]) -> None:
     import shutil
-    import tempfile
 
     from playwright.sync_api import sync_playwright
 
-    log = Path(tempfile.mkdtemp(prefix="bench_serve_")) / "voila.log"
-    port = free_port()
-    server = Server([*voila_command(port), *options], ROOT, log, f"http://127.0.0.1:{port}")
+    server = start(options)
     try:
-        server.wait_ready()
-        wait_until(server.pools_filled, 180, every=0.5)
-        time.sleep(3)
         print(f"server ready: {len(server.kernels())} pooled kernels, server RSS "
               f"{mb(server.rss())}, idle kernel RSS "
               f"{mb(statistics.median(k.memory_info().rss for k in server.kernels()))}")
